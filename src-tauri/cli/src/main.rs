@@ -1,0 +1,131 @@
+//! `nexhina`: the command line over the same core as the desktop app. Each subcommand
+//! parses, calls one studio function, and prints.
+
+mod output;
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use nexhina_core::secrets::KeyStore;
+use nexhina_core::types::{KeyStorage, ProfileInput};
+use nexhina_core::{paths, Error, Studio, StudioOptions};
+
+#[derive(Parser)]
+#[command(name = "nexhina", version, about = "Nexhina Studio from the command line")]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct Global {
+    /// Platform base URL for this run (https://host or https://host/v1)
+    #[arg(long, global = true, env = "NEXHINA_BASE_URL")]
+    base_url: Option<String>,
+    /// API key for this run; otherwise the keychain's key for the base URL
+    #[arg(long, global = true, env = "NEXHINA_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// Library folder (default: $XDG_DATA_HOME/nexhina-studio)
+    #[arg(long, global = true, env = "NEXHINA_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Machine-readable output
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the platform's models, grouped by kind
+    Models,
+    /// Show or change the saved platform and key
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Show the platform in use and where its key comes from
+    Show,
+    /// Save the platform's base URL and make it the active one
+    SetBaseUrl { url: String },
+    /// Store the API key for the active platform in the OS keychain (read from standard input)
+    SetKey,
+    /// Remove the active platform's key from the keychain
+    ForgetKey,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&Error::Internal(e.to_string())),
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(e: &Error) -> ExitCode {
+    eprintln!("error: {e}");
+    if let Some(id) = e.request_id() {
+        eprintln!("request id: {id}");
+    }
+    ExitCode::FAILURE
+}
+
+async fn run(cli: Cli) -> Result<(), Error> {
+    let Global { base_url, api_key, data_dir, json } = cli.global;
+    // A key given for this run is used as is and never stored; `config set-key` stores one.
+    let keys = KeyStore::new(nexhina_core::secrets::KEYCHAIN_SERVICE, None);
+    let options = StudioOptions {
+        data_dir: paths::data_dir(data_dir)?,
+        base_url_override: base_url,
+        api_key_override: api_key,
+        ..StudioOptions::default()
+    };
+    let studio = Studio::open(options, keys)?;
+    match cli.command {
+        Command::Models => output::models(&studio.list_models().await?, json),
+        Command::Config(ConfigCommand::Show) => output::profile(&studio.profile_view()?, &studio.app_info()?, json),
+        Command::Config(ConfigCommand::SetBaseUrl { url }) => {
+            let view = studio.save_profile(ProfileInput { base_url: url, api_key: None, key_storage: KeyStorage::Keychain })?;
+            output::profile(&view, &studio.app_info()?, json)
+        }
+        Command::Config(ConfigCommand::SetKey) => {
+            let current = studio.profile_view()?;
+            if current.base_url.is_empty() {
+                return Err(Error::NotConfigured);
+            }
+            let key = read_key()?;
+            let view = studio.save_profile(ProfileInput {
+                base_url: current.base_url,
+                api_key: Some(key),
+                key_storage: KeyStorage::Keychain,
+            })?;
+            output::profile(&view, &studio.app_info()?, json)
+        }
+        Command::Config(ConfigCommand::ForgetKey) => {
+            studio.forget_key()?;
+            output::profile(&studio.profile_view()?, &studio.app_info()?, json)
+        }
+    }
+}
+
+/// One line from standard input, so the key never appears in the shell's history.
+fn read_key() -> Result<String, Error> {
+    if std::io::stdin().is_terminal() {
+        eprintln!("Paste the API key and press Enter:");
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| Error::Internal(format!("could not read the key: {e}")))?;
+    let key = line.trim().to_string();
+    if key.is_empty() {
+        return Err(Error::MissingKey);
+    }
+    Ok(key)
+}

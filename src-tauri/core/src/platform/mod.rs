@@ -1,0 +1,11 @@
+//! The platform API client: one module per endpoint family. Wire types stay in here;
+//! the rest of core sees domain types.
+
+pub mod balance;
+pub mod base_url;
+pub mod client;
+pub mod failure;
+pub mod models;
+
+pub use base_url::BaseUrl;
+pub use client::{http_client, HttpOptions, PlatformClient, RetryPolicy, Safety};

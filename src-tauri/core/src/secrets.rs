@@ -1,0 +1,130 @@
+//! API keys: in the OS keychain (Secret Service on Linux), or in memory for this session,
+//! or from `NEXHINA_API_KEY`. Never in SQLite, settings files, logs or exports.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::error::{Error, Result};
+use crate::types::{KeySource, KeyStorage, KeychainStatus};
+
+pub const KEYCHAIN_SERVICE: &str = "nexhina-studio";
+pub const KEY_ENV: &str = "NEXHINA_API_KEY";
+
+/// Where keys are kept. Keychain entries are named by service and base URL.
+pub struct KeyStore {
+    service: String,
+    memory: Mutex<HashMap<String, String>>,
+    env_key: Option<String>,
+}
+
+impl KeyStore {
+    /// The store the app and the CLI use; `NEXHINA_API_KEY` is read once, here.
+    pub fn from_env() -> Self {
+        let env_key = std::env::var(KEY_ENV).ok().filter(|k| !k.trim().is_empty());
+        KeyStore::new(KEYCHAIN_SERVICE, env_key)
+    }
+
+    pub fn new(service: &str, env_key: Option<String>) -> Self {
+        KeyStore { service: service.to_string(), memory: Mutex::new(HashMap::new()), env_key }
+    }
+
+    /// Whether the keychain can be used, and if not, why, in words a person can act on.
+    pub fn keychain_status() -> KeychainStatus {
+        match keyring::Entry::store_status() {
+            Ok(()) => KeychainStatus { available: true, message: None },
+            Err(e) => KeychainStatus { available: false, message: Some(explain(e)) },
+        }
+    }
+
+    pub fn save(&self, account: &str, key: &str, storage: KeyStorage) -> Result<()> {
+        let key = key.trim();
+        match storage {
+            KeyStorage::Memory => {
+                self.memory.lock().unwrap_or_else(|p| p.into_inner()).insert(account.to_string(), key.to_string());
+                // A key chosen for this session only must not linger in the keychain either.
+                let _ = self.delete_from_keychain(account);
+                Ok(())
+            }
+            KeyStorage::Keychain => {
+                self.entry(account)?.set_password(key).map_err(|e| Error::KeychainUnavailable(explain(&e)))?;
+                self.memory.lock().unwrap_or_else(|p| p.into_inner()).remove(account);
+                Ok(())
+            }
+        }
+    }
+
+    /// The key for a base URL: this session's memory first, then the keychain, then the
+    /// environment. A keychain that cannot be reached is not an error here: the caller
+    /// gets `None` and `keychain_status` explains.
+    pub fn load(&self, account: &str) -> Option<(String, KeySource)> {
+        if let Some(key) = self.memory.lock().unwrap_or_else(|p| p.into_inner()).get(account) {
+            return Some((key.clone(), KeySource::Memory));
+        }
+        if let Ok(entry) = self.entry(account) {
+            if let Ok(key) = entry.get_password() {
+                return Some((key, KeySource::Keychain));
+            }
+        }
+        self.env_key.clone().map(|k| (k, KeySource::Environment))
+    }
+
+    /// Removes the key from memory and the keychain.
+    pub fn forget(&self, account: &str) -> Result<()> {
+        self.memory.lock().unwrap_or_else(|p| p.into_inner()).remove(account);
+        self.delete_from_keychain(account)
+    }
+
+    fn delete_from_keychain(&self, account: &str) -> Result<()> {
+        match self.entry(account)?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(Error::KeychainUnavailable(explain(&e))),
+        }
+    }
+
+    fn entry(&self, account: &str) -> Result<keyring::Entry> {
+        keyring::Entry::new(&self.service, account).map_err(|e| Error::KeychainUnavailable(explain(&e)))
+    }
+}
+
+fn explain(e: &keyring::Error) -> String {
+    match e {
+        keyring::Error::NoDefaultStore => {
+            "no Secret Service is running (start a keyring such as GNOME Keyring or KWallet), so the key can be kept only for this session or read from NEXHINA_API_KEY".into()
+        }
+        keyring::Error::NoStorageAccess(_) => {
+            "the keyring is locked or refused access; unlock it and try again, or keep the key only for this session".into()
+        }
+        keyring::Error::PlatformFailure(inner) => format!("the keychain failed: {inner}"),
+        other => format!("the keychain failed: {other}"),
+    }
+}
+
+/// `sk-…abcd`: enough to recognise a key, not enough to use it.
+pub fn key_hint(key: &str) -> String {
+    let key = key.trim();
+    let tail: String = key.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+    let prefix = if key.starts_with("sk-") { "sk-" } else { "" };
+    format!("{prefix}…{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_never_show_the_key() {
+        assert_eq!(key_hint("sk-abcdefgh1234"), "sk-…1234");
+        assert_eq!(key_hint("xyz"), "…xyz");
+    }
+
+    #[test]
+    fn memory_key_wins_and_environment_is_the_last_resort() {
+        let store = KeyStore::new("nexhina-studio-unit-test", Some("sk-env".into()));
+        let account = "https://memory.example.com";
+        assert_eq!(store.load(account), Some(("sk-env".to_string(), KeySource::Environment)));
+        store.save(account, " sk-session ", KeyStorage::Memory).unwrap();
+        assert_eq!(store.load(account), Some(("sk-session".to_string(), KeySource::Memory)));
+        let _ = store.forget(account);
+        assert_eq!(store.load(account), Some(("sk-env".to_string(), KeySource::Environment)));
+    }
+}

@@ -1,0 +1,21 @@
+//! Thin IPC commands: each parses, calls one studio function, and maps the error.
+
+mod settings;
+
+pub use settings::*;
+
+use nexhina_core::types::IpcError;
+use serde::Serialize;
+
+/// The error every command returns: `{ code, message, request_id }` on the wire.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub struct CommandError(IpcError);
+
+impl From<nexhina_core::Error> for CommandError {
+    fn from(e: nexhina_core::Error) -> Self {
+        CommandError(IpcError::from(&e))
+    }
+}
+
+pub type CommandResult<T> = Result<T, CommandError>;

@@ -1,0 +1,46 @@
+//! The desktop shell: window, state, commands, security. All logic lives in nexhina-core.
+
+mod commands;
+mod demo;
+mod window;
+
+use nexhina_core::secrets::KeyStore;
+use nexhina_core::{paths, Studio, StudioOptions};
+use tauri::Manager;
+
+pub struct AppState {
+    pub studio: Studio,
+    /// Keeps the demo platform's server running as long as the app.
+    _demo: Option<demo::DemoServer>,
+}
+
+pub fn run() {
+    tauri::Builder::default()
+        .plugin(tauri_plugin_opener::init())
+        .setup(|app| {
+            let data_dir = paths::data_dir(None)?;
+            let demo = demo::DemoServer::start();
+            let options = StudioOptions {
+                data_dir: data_dir.clone(),
+                demo: demo.as_ref().map(|d| d.platform()),
+                ..StudioOptions::default()
+            };
+            let studio = Studio::open(options, KeyStore::from_env())?;
+            // The webview may load files from the media store, and nothing else on disk.
+            app.asset_protocol_scope().allow_directory(data_dir.join("media"), true)?;
+            app.manage(AppState { studio, _demo: demo });
+            window::open_main(app.handle())?;
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::save_settings,
+            commands::test_connection,
+            commands::save_profile,
+            commands::use_demo,
+            commands::list_models,
+            commands::set_model_kind,
+        ])
+        .run(tauri::generate_context!())
+        .expect("Nexhina Studio could not start");
+}

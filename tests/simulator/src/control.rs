@@ -1,0 +1,90 @@
+//! `/__sim/*`: the control surface for tests and scripts (no key, not recorded).
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::faults::{Fault, FaultRule};
+use crate::state::SimState;
+
+pub(crate) fn routes() -> Router<Arc<SimState>> {
+    Router::new()
+        .route("/__sim/requests", get(requests).delete(clear_requests))
+        .route(
+            "/__sim/faults",
+            get(faults).post(push_fault).delete(clear_faults),
+        )
+}
+
+async fn requests(State(state): State<Arc<SimState>>) -> Response {
+    Json(state.requests()).into_response()
+}
+
+async fn clear_requests(State(state): State<Arc<SimState>>) -> Response {
+    state.clear_requests();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+#[derive(Deserialize)]
+struct FaultRequest {
+    #[serde(default)]
+    path_prefix: String,
+    fault: String,
+    #[serde(default = "one")]
+    times: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// `{"path_prefix":"/v1/chat","fault":"429:empty","times":1}`.
+async fn push_fault(State(state): State<Arc<SimState>>, body: Bytes) -> Response {
+    let request: FaultRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return bad_request(&format!(
+                "expected {{\"path_prefix\",\"fault\",\"times\"}}: {e}"
+            ))
+        }
+    };
+    let fault: Fault = match request.fault.parse() {
+        Ok(f) => f,
+        Err(e) => return bad_request(&e.to_string()),
+    };
+    state.push_fault(FaultRule {
+        path_prefix: request.path_prefix,
+        fault: fault.clone(),
+        times: request.times,
+    });
+    Json(json!({"ok": true, "fault": fault.to_string()})).into_response()
+}
+
+async fn faults(State(state): State<Arc<SimState>>) -> Response {
+    let queued: Vec<_> = state
+        .queued_faults()
+        .into_iter()
+        .map(|r| json!({"path_prefix": r.path_prefix, "fault": r.fault.to_string(), "times": r.times}))
+        .collect();
+    Json(queued).into_response()
+}
+
+async fn clear_faults(State(state): State<Arc<SimState>>) -> Response {
+    state.clear_faults();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+fn bad_request(message: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({"ok": false, "message": message})),
+    )
+        .into_response()
+}

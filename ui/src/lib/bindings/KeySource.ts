@@ -1,0 +1,1 @@
+export type KeySource = "keychain" | "environment" | "memory" | "demo" | "none";

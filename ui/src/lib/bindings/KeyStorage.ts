@@ -1,0 +1,1 @@
+export type KeyStorage = "keychain" | "memory";

@@ -1,0 +1,1 @@
+export type KeychainStatus = { available: boolean, message: string | null, };

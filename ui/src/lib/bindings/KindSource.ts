@@ -1,0 +1,1 @@
+export type KindSource = "gateway" | "name" | "user";

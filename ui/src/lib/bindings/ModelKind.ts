@@ -1,0 +1,1 @@
+export type ModelKind = "chat" | "image" | "video" | "tts" | "stt" | "embedding" | "rerank" | "moderation";
