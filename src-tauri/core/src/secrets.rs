@@ -86,10 +86,18 @@ impl KeyStore {
     }
 }
 
+const NO_SECRET_SERVICE: &str = "no Secret Service is running (start a keyring such as GNOME Keyring or KWallet), so the key can be kept only for this session or read from NEXHINA_API_KEY";
+
 fn explain(e: &keyring::Error) -> String {
     match e {
-        keyring::Error::NoDefaultStore => {
-            "no Secret Service is running (start a keyring such as GNOME Keyring or KWallet), so the key can be kept only for this session or read from NEXHINA_API_KEY".into()
+        keyring::Error::NoDefaultStore => NO_SECRET_SERVICE.into(),
+        // No D-Bus session, or nothing on it that answers for org.freedesktop.secrets.
+        keyring::Error::PlatformFailure(inner)
+            if ["Failed to connect", "ServiceUnknown", "org.freedesktop.secrets"]
+                .iter()
+                .any(|sign| inner.to_string().contains(sign)) =>
+        {
+            NO_SECRET_SERVICE.into()
         }
         keyring::Error::NoStorageAccess(_) => {
             "the keyring is locked or refused access; unlock it and try again, or keep the key only for this session".into()
