@@ -63,7 +63,7 @@ describe('App', () => {
   });
 
   it('applies the saved language and theme on start', async () => {
-    vi.mocked(ipc.appInfo).mockResolvedValue(appInfo({ settings: { theme: 'dark', language: 'zh-CN' } }));
+    vi.mocked(ipc.appInfo).mockResolvedValue(appInfo({ settings: { theme: 'dark', language: 'zh-CN', proxy: null } }));
     render(App);
 
     expect(await screen.findByTestId('demo-badge')).toHaveTextContent('演示 — 本地模拟平台');

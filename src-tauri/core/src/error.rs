@@ -52,6 +52,9 @@ pub enum Error {
     #[error("That is not a valid base URL: {0}")]
     InvalidUrl(String),
 
+    #[error("That proxy address cannot be used: {0}")]
+    InvalidProxy(String),
+
     #[error("Plain http:// is only allowed for this computer (localhost); use https:// for {0}.")]
     InsecureUrl(String),
 
@@ -100,6 +103,7 @@ impl Error {
             Error::Timeout => "timeout",
             Error::InvalidResponse(_) => "invalid_response",
             Error::InvalidUrl(_) => "invalid_url",
+            Error::InvalidProxy(_) => "invalid_proxy",
             Error::InsecureUrl(_) => "insecure_url",
             Error::MissingKey => "missing_key",
             Error::NotConfigured => "not_configured",

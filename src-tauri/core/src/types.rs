@@ -109,6 +109,10 @@ ipc_type! {
     pub struct Settings {
         pub theme: Theme,
         pub language: Language,
+        /// A proxy for platform calls (`http://`, `https://` or `socks5://`); without it
+        /// `HTTPS_PROXY`/`ALL_PROXY` apply.
+        #[serde(default)]
+        pub proxy: Option<String>,
     }
 }
 

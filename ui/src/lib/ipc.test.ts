@@ -43,8 +43,8 @@ describe('commands', () => {
     await ipc.testConnection(profile);
     expect(invokeMock).toHaveBeenCalledWith('test_connection', { profile });
 
-    await ipc.saveSettings({ theme: 'dark', language: 'zh-CN' });
-    expect(invokeMock).toHaveBeenCalledWith('save_settings', { settings: { theme: 'dark', language: 'zh-CN' } });
+    await ipc.saveSettings({ theme: 'dark', language: 'zh-CN', proxy: null });
+    expect(invokeMock).toHaveBeenCalledWith('save_settings', { settings: { theme: 'dark', language: 'zh-CN', proxy: null } });
   });
 
   it('reject with a normalised IpcError', async () => {

@@ -22,7 +22,7 @@ export function appInfo(overrides: Partial<AppInfo> = {}): AppInfo {
     data_dir: '/home/user/.local/share/nexhina-studio',
     profile: demoProfile,
     keychain: { available: true, message: null },
-    settings: { theme: 'system', language: 'en' },
+    settings: { theme: 'system', language: 'en', proxy: null },
     ...overrides,
   };
 }

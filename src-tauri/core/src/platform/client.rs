@@ -35,9 +35,13 @@ pub fn http_client(options: &HttpOptions) -> Result<reqwest::Client> {
         .user_agent(concat!("NexhinaStudio/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(options.connect_timeout)
         .read_timeout(options.read_timeout);
-    if let Some(proxy) = options.proxy.as_deref().filter(|p| !p.trim().is_empty()) {
-        let proxy = reqwest::Proxy::all(proxy.trim()).map_err(|e| Error::InvalidUrl(format!("proxy {proxy}: {e}")))?;
-        builder = builder.proxy(proxy);
+    if let Some(proxy) = options.proxy.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        let bad = |why: String| Error::InvalidProxy(format!("{proxy} ({why})"));
+        let url = url::Url::parse(proxy).map_err(|e| bad(e.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h") || url.host().is_none() {
+            return Err(bad("use http://host:port, https://host:port or socks5://host:port".into()));
+        }
+        builder = builder.proxy(reqwest::Proxy::all(url.as_str()).map_err(|e| bad(e.to_string()))?);
     }
     builder.build().map_err(|e| Error::Internal(format!("could not start the HTTP client: {e}")))
 }

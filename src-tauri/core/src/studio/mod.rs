@@ -4,6 +4,7 @@
 mod connection;
 
 use std::path::PathBuf;
+use std::sync::RwLock;
 
 pub use connection::DemoPlatform;
 
@@ -32,15 +33,18 @@ pub struct StudioOptions {
 pub struct Studio {
     library: Library,
     keys: KeyStore,
-    http: reqwest::Client,
+    /// Rebuilt when the proxy setting changes.
+    http: RwLock<reqwest::Client>,
     options: StudioOptions,
 }
 
 impl Studio {
     pub fn open(options: StudioOptions, keys: KeyStore) -> Result<Studio> {
         let library = Library::open(&options.data_dir)?;
-        let http = http_client(&options.http)?;
-        Ok(Studio { library, keys, http, options })
+        let proxy = library.settings()?.proxy;
+        let http = http_client(&HttpOptions { proxy: proxy.or(options.http.proxy.clone()), ..options.http.clone() })
+            .or_else(|_| http_client(&options.http))?;
+        Ok(Studio { library, keys, http: RwLock::new(http), options })
     }
 
     pub fn library(&self) -> &Library {
@@ -61,8 +65,12 @@ impl Studio {
         self.library.settings()
     }
 
-    pub fn save_settings(&self, settings: Settings) -> Result<Settings> {
+    /// Saves the settings; a proxy that cannot be used is refused before anything is saved.
+    pub fn save_settings(&self, mut settings: Settings) -> Result<Settings> {
+        settings.proxy = settings.proxy.map(|p| p.trim().to_string()).filter(|p| !p.is_empty());
+        let http = http_client(&HttpOptions { proxy: settings.proxy.clone(), ..self.options.http.clone() })?;
         self.library.save_settings(&settings)?;
+        *self.http.write().unwrap_or_else(|p| p.into_inner()) = http;
         Ok(settings)
     }
 
@@ -184,7 +192,8 @@ impl Studio {
             Language::En => "en",
             Language::ZhCn => "zh-CN",
         };
-        let client = PlatformClient::new(self.http.clone(), base, key).with_language(language);
+        let http = self.http.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let client = PlatformClient::new(http, base, key).with_language(language);
         match self.options.retry {
             Some(policy) => client.with_retry(policy),
             None => client,

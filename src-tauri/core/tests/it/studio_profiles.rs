@@ -1,7 +1,7 @@
 //! Settings' use cases end to end through the studio: test, save, demo, corrections, offline.
 
 use nexhina_core::secrets::KeyStore;
-use nexhina_core::types::{KeySource, KeyStorage, ModelKind, ProfileInput};
+use nexhina_core::types::{KeySource, KeyStorage, ModelKind, ProfileInput, Settings};
 use nexhina_core::{DemoPlatform, Studio, StudioOptions};
 use nexhina_simulator::Simulator;
 
@@ -127,4 +127,26 @@ async fn app_and_cli_can_share_the_library_at_once() {
     first.save_profile(input("https://one.example.com", Some(KEY))).unwrap();
     second.save_profile(input("https://two.example.com", Some(KEY))).unwrap();
     assert_eq!(first.profile_view().unwrap().base_url, "https://two.example.com");
+}
+
+#[tokio::test]
+async fn the_proxy_setting_carries_platform_calls_and_a_bad_one_is_refused() {
+    let demo = simulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let studio = open(dir.path(), Some(&demo));
+    let settings = studio.settings().unwrap();
+
+    let err = studio.save_settings(Settings { proxy: Some("ftp://proxy.example.com".into()), ..settings.clone() }).unwrap_err();
+    assert_eq!(err.code(), "invalid_proxy");
+    assert_eq!(studio.settings().unwrap().proxy, None, "nothing was saved");
+
+    // Port 9 (discard) is closed on loopback: every call through this proxy must fail.
+    studio.save_settings(Settings { proxy: Some(" http://127.0.0.1:9 ".into()), ..settings.clone() }).unwrap();
+    assert_eq!(studio.settings().unwrap().proxy.as_deref(), Some("http://127.0.0.1:9"));
+    demo.clear();
+    assert_eq!(studio.list_models().await.unwrap_err().code(), "network");
+    assert!(demo.requests().is_empty(), "the call went to the proxy, not straight to the platform");
+
+    studio.save_settings(Settings { proxy: None, ..settings }).unwrap();
+    assert!(!studio.list_models().await.unwrap().is_empty());
 }

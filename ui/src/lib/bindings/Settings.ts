@@ -2,4 +2,9 @@
 import type { Language } from "./Language";
 import type { Theme } from "./Theme";
 
-export type Settings = { theme: Theme, language: Language, };
+export type Settings = { theme: Theme, language: Language, 
+/**
+ * A proxy for platform calls (`http://`, `https://` or `socks5://`); without it
+ * `HTTPS_PROXY`/`ALL_PROXY` apply.
+ */
+proxy: string | null, };

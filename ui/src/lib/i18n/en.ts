@@ -89,6 +89,12 @@ export const en = {
   'language.en': 'English',
   'language.zh-CN': '简体中文',
 
+  'network.title': 'Network',
+  'network.proxy': 'Proxy',
+  'network.proxyHelp': 'Optional. Platform calls go through this proxy; when empty, HTTPS_PROXY and ALL_PROXY apply.',
+  'network.save': 'Save proxy',
+  'network.saved': 'Saved.',
+
   'about.title': 'About',
   'about.version': 'Version',
   'about.dataDir': 'Data folder',
@@ -113,6 +119,11 @@ export const en = {
   'errors.keychain_unavailable': 'OS keychain unavailable',
   'errors.storage': 'Storage error',
   'errors.invalid_response': 'Unexpected answer from the platform',
+  'errors.invalid_proxy': 'Invalid proxy',
+  'errors.forbidden': 'Refused by the platform',
+  'errors.server_error': 'The platform had an internal error',
+  'errors.missing_key': 'No API key',
+  'errors.not_configured': 'No platform set up',
   'errors.internal': 'Something went wrong',
 } as const satisfies Record<string, string>;
 

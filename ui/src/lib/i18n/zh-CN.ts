@@ -90,6 +90,12 @@ export const zhCN: Record<MessageKey, string> = {
   'language.en': 'English',
   'language.zh-CN': '简体中文',
 
+  'network.title': '网络',
+  'network.proxy': '代理',
+  'network.proxyHelp': '可选。平台请求经由此代理发送；留空时使用 HTTPS_PROXY 和 ALL_PROXY。',
+  'network.save': '保存代理',
+  'network.saved': '已保存。',
+
   'about.title': '关于',
   'about.version': '版本',
   'about.dataDir': '数据文件夹',
@@ -114,5 +120,10 @@ export const zhCN: Record<MessageKey, string> = {
   'errors.keychain_unavailable': '系统钥匙串不可用',
   'errors.storage': '存储错误',
   'errors.invalid_response': '平台返回了意外的响应',
+  'errors.invalid_proxy': '代理地址无效',
+  'errors.forbidden': '平台拒绝了请求',
+  'errors.server_error': '平台内部错误',
+  'errors.missing_key': '没有 API 密钥',
+  'errors.not_configured': '尚未设置平台',
   'errors.internal': '出现问题',
 };

@@ -36,7 +36,7 @@ function fakeSystemScheme(dark: boolean) {
 beforeEach(() => {
   vi.resetAllMocks();
   vi.mocked(ipc.saveSettings).mockImplementation(async (settings) => settings);
-  app.info = appInfo({ settings: { theme: 'light', language: 'en' } });
+  app.info = appInfo({ settings: { theme: 'light', language: 'en', proxy: null } });
   applyTheme('light');
   setLanguage('en');
 });
@@ -55,7 +55,7 @@ describe('AppearanceSettings', () => {
     await user.click(screen.getByTestId('theme-dark'));
 
     expect(document.documentElement.dataset.theme).toBe('dark');
-    expect(ipc.saveSettings).toHaveBeenCalledWith({ theme: 'dark', language: 'en' });
+    expect(ipc.saveSettings).toHaveBeenCalledWith({ theme: 'dark', language: 'en', proxy: null });
     expect(screen.getByTestId('theme-dark')).toBeChecked();
   });
 
@@ -82,7 +82,7 @@ describe('AppearanceSettings', () => {
 
     expect(screen.getByText('主题')).toBeInTheDocument();
     expect(document.documentElement.lang).toBe('zh-CN');
-    expect(ipc.saveSettings).toHaveBeenCalledWith({ theme: 'light', language: 'zh-CN' });
+    expect(ipc.saveSettings).toHaveBeenCalledWith({ theme: 'light', language: 'zh-CN', proxy: null });
   });
 
   it('keeps the choice applied and says so when saving fails', async () => {
