@@ -67,6 +67,12 @@ pub enum Error {
     #[error("The OS keychain is not reachable: {0}")]
     KeychainUnavailable(String),
 
+    #[error("Not found: {0}")]
+    NotFound(String),
+
+    #[error("{0}")]
+    InvalidInput(String),
+
     #[error("The local library could not be used: {0}")]
     Storage(String),
 
@@ -108,6 +114,8 @@ impl Error {
             Error::MissingKey => "missing_key",
             Error::NotConfigured => "not_configured",
             Error::KeychainUnavailable(_) => "keychain_unavailable",
+            Error::NotFound(_) => "not_found",
+            Error::InvalidInput(_) => "invalid_input",
             Error::Storage(_) => "storage",
             Error::Internal(_) => "internal",
         }

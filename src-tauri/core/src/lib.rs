@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod library;
+pub mod media;
 pub mod paths;
 pub mod platform;
 pub mod secrets;
@@ -12,4 +13,4 @@ pub mod studio;
 pub mod types;
 
 pub use error::{Error, Result};
-pub use studio::{DemoPlatform, Studio, StudioOptions};
+pub use studio::{DemoPlatform, Studio, StudioOptions, TurnOutcome, TurnSink, TurnTask};

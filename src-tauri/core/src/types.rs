@@ -175,3 +175,205 @@ impl From<&crate::Error> for IpcError {
         IpcError { code: e.code().into(), message: e.to_string(), request_id: e.request_id().map(str::to_string) }
     }
 }
+
+// ---- Chat -------------------------------------------------------------------------------
+
+ipc_type! {
+    /// How chat requests reach the platform.
+    #[serde(rename_all = "snake_case")]
+    #[derive(Copy, Eq, Default)]
+    pub enum ChatTransport { #[default] ChatCompletions, Responses }
+}
+
+ipc_type! {
+    /// Per-conversation generation settings; `None` leaves the platform's default.
+    #[derive(Default)]
+    pub struct ChatParams {
+        #[serde(default)]
+        pub temperature: Option<f64>,
+        #[serde(default)]
+        pub top_p: Option<f64>,
+        #[serde(default)]
+        pub max_tokens: Option<u32>,
+        #[serde(default)]
+        pub transport: ChatTransport,
+    }
+}
+
+ipc_type! {
+    /// One row of the conversation list: no message bodies.
+    pub struct ConversationSummary {
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub id: i64,
+        pub title: String,
+        pub model: Option<String>,
+        pub pinned: bool,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub updated_at: i64,
+    }
+}
+
+ipc_type! {
+    pub struct ConversationPage {
+        pub items: Vec<ConversationSummary>,
+        /// Pass back to get the next page; `None` at the end.
+        pub next_cursor: Option<String>,
+    }
+}
+
+ipc_type! {
+    pub struct Conversation {
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub id: i64,
+        pub title: String,
+        pub model: Option<String>,
+        pub system_prompt: Option<String>,
+        pub params: ChatParams,
+        pub pinned: bool,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub created_at: i64,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub updated_at: i64,
+    }
+}
+
+ipc_type! {
+    /// Fields to change; absent ones stay. `system_prompt: ""` clears it.
+    #[derive(Default)]
+    pub struct ConversationPatch {
+        #[serde(default)]
+        pub title: Option<String>,
+        #[serde(default)]
+        pub model: Option<String>,
+        #[serde(default)]
+        pub system_prompt: Option<String>,
+        #[serde(default)]
+        pub params: Option<ChatParams>,
+        #[serde(default)]
+        pub pinned: Option<bool>,
+    }
+}
+
+ipc_type! {
+    #[serde(rename_all = "lowercase")]
+    #[derive(Copy, Eq)]
+    pub enum Role { System, Developer, User, Assistant, Tool }
+}
+
+ipc_type! {
+    #[serde(rename_all = "lowercase")]
+    #[derive(Copy, Eq)]
+    pub enum MessageStatus { Complete, Streaming, Interrupted, Failed }
+}
+
+ipc_type! {
+    #[derive(Default, Copy)]
+    pub struct TokenUsage {
+        pub input_tokens: Option<u32>,
+        pub output_tokens: Option<u32>,
+        pub total_tokens: Option<u32>,
+    }
+}
+
+ipc_type! {
+    /// A file in the media store, as a message or a gallery shows it.
+    pub struct AssetView {
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub id: i64,
+        pub sha256: String,
+        pub mime: String,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub size_bytes: i64,
+        pub width: Option<u32>,
+        pub height: Option<u32>,
+        /// Absolute path of the file, for the asset protocol (`convertFileSrc`).
+        pub path: String,
+        /// Absolute path of a small thumbnail when one exists.
+        pub thumbnail_path: Option<String>,
+        pub original_name: Option<String>,
+    }
+}
+
+ipc_type! {
+    pub struct MessageView {
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub id: i64,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub conversation_id: i64,
+        pub role: Role,
+        pub content: String,
+        pub reasoning: Option<String>,
+        pub status: MessageStatus,
+        pub error: Option<String>,
+        pub model: Option<String>,
+        pub usage: Option<TokenUsage>,
+        pub attachments: Vec<AssetView>,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub created_at: i64,
+    }
+}
+
+ipc_type! {
+    /// Messages oldest first. `before_cursor` (pass as `before`) loads the older page
+    /// above them, `after_cursor` (pass as `after`) the newer page below; `None` at an end.
+    pub struct MessagePage {
+        pub items: Vec<MessageView>,
+        #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+        pub before_cursor: Option<i64>,
+        #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+        pub after_cursor: Option<i64>,
+    }
+}
+
+ipc_type! {
+    pub struct SendRequest {
+        /// `None` starts a new conversation.
+        #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+        pub conversation_id: Option<i64>,
+        pub text: String,
+        /// Asset ids from `attach_image`.
+        #[cfg_attr(feature = "ts", ts(type = "Array<number>"))]
+        pub attachments: Vec<i64>,
+        /// Overrides the conversation's model for this turn and becomes its model.
+        pub model: Option<String>,
+    }
+}
+
+ipc_type! {
+    pub struct TurnStarted {
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub conversation_id: i64,
+        /// The user's message (absent for regenerate and continue).
+        #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+        pub user_message_id: Option<i64>,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub reply_id: i64,
+    }
+}
+
+ipc_type! {
+    /// What a streaming reply sends to the UI, in small batches.
+    #[serde(tag = "kind", rename_all = "snake_case")]
+    pub enum TurnEvent {
+        /// Text to append (content and/or reasoning).
+        Delta { content: String, reasoning: String },
+        Usage { usage: TokenUsage },
+        /// The reply's final state; `error` is set when it failed or was cut off.
+        Finished { status: MessageStatus, error: Option<String>, code: Option<String> },
+    }
+}
+
+ipc_type! {
+    pub struct SearchHit {
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub message_id: i64,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub conversation_id: i64,
+        pub conversation_title: String,
+        pub role: Role,
+        /// Plain text around the match; the matched words are between \u{2}…\u{3} markers.
+        pub snippet: String,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub created_at: i64,
+    }
+}

@@ -1,5 +1,8 @@
 //! The local library: one SQLite file shared safely by the app and the CLI.
 
+pub mod assets;
+pub mod conversations;
+pub mod messages;
 mod migrations;
 pub mod profiles;
 pub mod settings;

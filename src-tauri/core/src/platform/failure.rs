@@ -19,6 +19,11 @@ pub struct GatewayMessage {
     pub request_id: Option<String>,
 }
 
+/// The gateway's id for a request, to quote to its support.
+pub fn request_id_of(headers: &HeaderMap) -> Option<String> {
+    headers.get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
 /// Reads the message out of any of the failure shapes gateways send.
 pub fn read_failure_body(body: &str, content_type: Option<&str>) -> GatewayMessage {
     let trimmed = body.trim();
@@ -123,10 +128,7 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 /// Classifies a failure by HTTP status first (API.md: decide on the status, not the body),
 /// then by the gateway's code where the status is shared by several meanings.
 pub fn classify(status: u16, headers: &HeaderMap, said: GatewayMessage, what: &str) -> Error {
-    let request_id = said
-        .request_id
-        .clone()
-        .or_else(|| headers.get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string));
+    let request_id = said.request_id.clone().or_else(|| request_id_of(headers));
     let code = said.code.as_deref().unwrap_or_default();
     let message = if said.message.is_empty() { default_message(status) } else { said.message.clone() };
     match status {

@@ -3,9 +3,12 @@
 
 pub mod balance;
 pub mod base_url;
+pub mod chat;
 pub mod client;
 pub mod failure;
 pub mod models;
+pub mod responses;
+mod sse;
 
 pub use base_url::BaseUrl;
 pub use client::{http_client, HttpOptions, PlatformClient, RetryPolicy, Safety};

@@ -1,11 +1,14 @@
 //! Use cases that join the platform, the library and the key store. The desktop shell and
 //! the CLI call these and nothing below them.
 
+mod chat;
 mod connection;
+mod conversations;
 
 use std::path::PathBuf;
 use std::sync::RwLock;
 
+pub use chat::{TurnOutcome, TurnSink, TurnTask};
 pub use connection::DemoPlatform;
 
 use crate::error::{Error, Result};
@@ -36,6 +39,7 @@ pub struct Studio {
     /// Rebuilt when the proxy setting changes.
     http: RwLock<reqwest::Client>,
     options: StudioOptions,
+    running: chat::RunningTurns,
 }
 
 impl Studio {
@@ -44,7 +48,9 @@ impl Studio {
         let proxy = library.settings()?.proxy;
         let http = http_client(&HttpOptions { proxy: proxy.or(options.http.proxy.clone()), ..options.http.clone() })
             .or_else(|_| http_client(&options.http))?;
-        Ok(Studio { library, keys, http: RwLock::new(http), options })
+        // Replies a crash or a closed app left streaming are shown as interrupted.
+        library.interrupt_stale_replies()?;
+        Ok(Studio { library, keys, http: RwLock::new(http), options, running: Default::default() })
     }
 
     pub fn library(&self) -> &Library {

@@ -40,8 +40,10 @@ CREATE TABLE model_kind_overrides (
     PRIMARY KEY (profile_id, model_id)
 ) WITHOUT ROWID;
 
+-- AUTOINCREMENT: ids are never reused, so a deleted row's id never names a new one
+-- (the UI caches by id; exports refer to ids).
 CREATE TABLE conversations (
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     profile_id    INTEGER REFERENCES profiles (id) ON DELETE SET NULL,
     title         TEXT    NOT NULL DEFAULT '',
     model         TEXT,
@@ -56,7 +58,7 @@ CREATE INDEX conversations_sidebar ON conversations (pinned DESC, updated_at DES
 
 -- One row per message; a reply is written as it streams and ends complete/interrupted/failed.
 CREATE TABLE messages (
-    id              INTEGER PRIMARY KEY,
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
     conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
     parent_id       INTEGER REFERENCES messages (id) ON DELETE SET NULL,
     role            TEXT    NOT NULL CHECK (role IN ('system', 'developer', 'user', 'assistant', 'tool')),
@@ -117,7 +119,7 @@ CREATE INDEX attachments_by_asset ON attachments (asset_id);
 
 -- Anything generated outside a chat reply: images, videos, speech, transcripts.
 CREATE TABLE generations (
-    id                   INTEGER PRIMARY KEY,
+    id                   INTEGER PRIMARY KEY AUTOINCREMENT,
     profile_id           INTEGER REFERENCES profiles (id) ON DELETE SET NULL,
     kind                 TEXT    NOT NULL CHECK (kind IN ('image', 'video', 'speech', 'transcription', 'translation')),
     model                TEXT    NOT NULL,

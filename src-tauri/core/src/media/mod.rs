@@ -1,0 +1,118 @@
+//! The media store: files named by their sha256 under `<data dir>/media`, thumbnails beside
+//! them. Metadata lives in the library's `assets` table.
+
+mod images;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+pub use images::{inspect_image, ImageInfo, MAX_IMAGE_BYTES};
+
+use crate::error::{Error, Result};
+use crate::library::assets::NewAsset;
+use crate::library::Library;
+use crate::types::AssetView;
+
+pub const MEDIA_DIR: &str = "media";
+
+/// `ab/abcdef….png`: a two-letter fan-out keeps folders small with 100k files.
+pub fn file_name(sha256: &str, mime: &str) -> PathBuf {
+    PathBuf::from(&sha256[..2]).join(format!("{sha256}.{}", extension(mime)))
+}
+
+pub fn thumbnail_name(sha256: &str) -> PathBuf {
+    PathBuf::from("thumbs").join(&sha256[..2]).join(format!("{sha256}.jpg"))
+}
+
+pub fn extension(mime: &str) -> &'static str {
+    match mime {
+        "image/png" => "png",
+        "image/jpeg" => "jpg",
+        "image/webp" => "webp",
+        "image/gif" => "gif",
+        "image/bmp" => "bmp",
+        "audio/mpeg" => "mp3",
+        "audio/wav" => "wav",
+        "audio/flac" => "flac",
+        "audio/ogg" => "ogg",
+        "audio/aac" => "aac",
+        "video/mp4" => "mp4",
+        _ => "bin",
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Writes a file atomically (temp file + rename), so a crash never leaves half a file
+/// under a content hash.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    let dir = path.parent().ok_or_else(|| Error::Storage("media path has no folder".into()))?;
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".{}.tmp", std::process::id()));
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+impl Library {
+    pub fn media_root(&self) -> PathBuf {
+        self.path().parent().map(|p| p.join(MEDIA_DIR)).unwrap_or_else(|| PathBuf::from(MEDIA_DIR))
+    }
+
+    /// Copies an image the user attached into the store, after checking it is a whole,
+    /// decodable image of a sane size. Returns the stored file.
+    pub fn import_image(&self, bytes: &[u8], original_name: Option<&str>) -> Result<AssetView> {
+        let info = inspect_image(bytes)?;
+        let sha = sha256_hex(bytes);
+        let root = self.media_root();
+        write_atomically(&root.join(file_name(&sha, info.mime)), bytes)?;
+        let thumbnail = images::thumbnail_jpeg(&info)?;
+        let has_thumbnail = match thumbnail {
+            Some(jpeg) => {
+                write_atomically(&root.join(thumbnail_name(&sha)), &jpeg)?;
+                true
+            }
+            None => false,
+        };
+        // A path in a file name is never trusted: keep only its last component.
+        let name = original_name.map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n)).filter(|n| !n.is_empty());
+        self.insert_asset(&NewAsset {
+            sha256: &sha,
+            mime: info.mime,
+            size_bytes: bytes.len() as i64,
+            width: Some(info.width),
+            height: Some(info.height),
+            origin: "uploaded",
+            original_name: name,
+            has_thumbnail,
+        })
+    }
+
+    /// Reads an image file from disk into the store, refusing huge files before reading.
+    pub fn import_image_file(&self, path: &Path) -> Result<AssetView> {
+        let meta = std::fs::metadata(path)
+            .map_err(|e| Error::InvalidInput(format!("cannot read {}: {e}", path.display())))?;
+        if !meta.is_file() {
+            return Err(Error::InvalidInput(format!("{} is not a file", path.display())));
+        }
+        if meta.len() > MAX_IMAGE_BYTES as u64 {
+            return Err(images::too_large(meta.len()));
+        }
+        let bytes = std::fs::read(path).map_err(|e| Error::InvalidInput(format!("cannot read {}: {e}", path.display())))?;
+        let name = path.file_name().and_then(|n| n.to_str());
+        self.import_image(&bytes, name)
+    }
+
+    pub fn read_asset(&self, asset: &AssetView) -> Result<Vec<u8>> {
+        std::fs::read(&asset.path).map_err(|e| Error::Storage(format!("the stored file {} is missing: {e}", asset.sha256)))
+    }
+}

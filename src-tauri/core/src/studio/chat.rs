@@ -1,0 +1,382 @@
+//! A chat turn: the user's message is stored before the request leaves, the reply row exists
+//! from the first moment and is written as it streams, and it always ends `complete`,
+//! `interrupted` or `failed` with its partial text kept.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::{Stream, StreamExt};
+use tokio_util::sync::CancellationToken;
+
+use super::Studio;
+use crate::error::{Error, Result};
+use crate::library::messages::HistoryMessage;
+use crate::platform::chat::{self, ChatChunk, ChatMessage};
+use crate::platform::responses;
+use crate::types::{
+    AssetView, ChatParams, ChatTransport, Conversation, ConversationPatch, MessageStatus, Role, SendRequest, TokenUsage,
+    TurnEvent, TurnStarted,
+};
+
+/// Where a turn's events go: a Tauri Channel in the app, stdout in the CLI.
+pub type TurnSink = Arc<dyn Fn(TurnEvent) + Send + Sync>;
+
+/// The streaming part of a turn, to be spawned (app) or awaited (CLI).
+pub type TurnTask = Pin<Box<dyn Future<Output = TurnOutcome> + Send>>;
+
+#[derive(Debug)]
+pub struct TurnOutcome {
+    pub status: MessageStatus,
+    pub error: Option<Error>,
+}
+
+/// How often the UI gets a batch, and how often the reply row is written.
+const UI_BATCH: Duration = Duration::from_millis(40);
+const DB_BATCH: Duration = Duration::from_millis(250);
+const CONTINUE_PROMPT: &str = "Continue exactly where your previous answer stopped. Do not repeat anything.";
+
+/// The running turns of this process, by reply id, so Stop can cancel them.
+#[derive(Default)]
+pub(crate) struct RunningTurns(Mutex<HashMap<i64, CancellationToken>>);
+
+impl RunningTurns {
+    fn start(&self, reply_id: i64) -> CancellationToken {
+        let token = CancellationToken::new();
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(reply_id, token.clone());
+        token
+    }
+
+    fn end(&self, reply_id: i64) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&reply_id);
+    }
+
+    fn cancel(&self, reply_id: i64) -> bool {
+        match self.0.lock().unwrap_or_else(|p| p.into_inner()).get(&reply_id) {
+            Some(token) => {
+                token.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Everything the streaming part needs, gathered before the request leaves.
+struct TurnPlan {
+    conversation: Conversation,
+    reply_id: i64,
+    model: String,
+    history: Vec<HistoryMessage>,
+    /// Text already in the reply (continue appends to it).
+    prefix: String,
+    continuing: bool,
+}
+
+impl Studio {
+    /// Stores the user's message and an empty reply, then returns the task that streams it.
+    pub fn send_message(self: &Arc<Self>, request: SendRequest, sink: TurnSink) -> Result<(TurnStarted, TurnTask)> {
+        let text = request.text.trim().to_string();
+        if text.is_empty() && request.attachments.is_empty() {
+            return Err(Error::InvalidInput("Type a message or attach an image first.".into()));
+        }
+        let attachments: Vec<AssetView> =
+            request.attachments.iter().map(|id| self.library.asset(*id)).collect::<Result<_>>()?;
+        let conversation = match request.conversation_id {
+            Some(id) => self.library.conversation(id)?,
+            None => {
+                let profile = self.profile_id().ok();
+                self.library.create_conversation(profile, &title_from(&text), request.model.as_deref())?
+            }
+        };
+        let conversation = match request.model.as_deref().filter(|m| conversation.model.as_deref() != Some(*m)) {
+            Some(model) => self.library.update_conversation(
+                conversation.id,
+                &ConversationPatch { model: Some(model.to_string()), ..Default::default() },
+            )?,
+            None => conversation,
+        };
+        let model = conversation.model.clone().ok_or_else(|| Error::InvalidInput("Choose a model first.".into()))?;
+        let user_id = self.library.insert_message(conversation.id, Role::User, &text, MessageStatus::Complete, None)?;
+        let asset_ids: Vec<i64> = attachments.iter().map(|a| a.id).collect();
+        self.library.attach_assets(user_id, &asset_ids)?;
+        let reply_id = self.library.insert_message(conversation.id, Role::Assistant, "", MessageStatus::Streaming, Some(&model))?;
+        self.library.touch_conversation(conversation.id)?;
+        let history = self.library.history(conversation.id, reply_id)?;
+        let started = TurnStarted { conversation_id: conversation.id, user_message_id: Some(user_id), reply_id };
+        let plan = TurnPlan { conversation, reply_id, model, history, prefix: String::new(), continuing: false };
+        Ok((started, self.turn_task(plan, sink)))
+    }
+
+    /// Replaces a reply with a new one generated from the same history.
+    pub fn regenerate_reply(self: &Arc<Self>, reply_id: i64, sink: TurnSink) -> Result<(TurnStarted, TurnTask)> {
+        let old = self.library.message(reply_id)?;
+        if old.role != Role::Assistant {
+            return Err(Error::InvalidInput("Only a reply can be regenerated.".into()));
+        }
+        self.running.cancel(reply_id);
+        let conversation = self.library.conversation(old.conversation_id)?;
+        let model = conversation.model.clone().or(old.model).ok_or_else(|| Error::InvalidInput("Choose a model first.".into()))?;
+        self.library.delete_messages_after(conversation.id, reply_id - 1)?;
+        self.new_reply(conversation, model, sink)
+    }
+
+    /// Changes a sent message, drops everything after it, and asks again.
+    pub fn edit_and_resend(self: &Arc<Self>, message_id: i64, text: &str, sink: TurnSink) -> Result<(TurnStarted, TurnTask)> {
+        let message = self.library.message(message_id)?;
+        if message.role != Role::User {
+            return Err(Error::InvalidInput("Only your own messages can be edited.".into()));
+        }
+        let text = text.trim();
+        if text.is_empty() && message.attachments.is_empty() {
+            return Err(Error::InvalidInput("The message cannot be empty.".into()));
+        }
+        let conversation = self.library.conversation(message.conversation_id)?;
+        let model = conversation.model.clone().ok_or_else(|| Error::InvalidInput("Choose a model first.".into()))?;
+        for later in self.library.messages(conversation.id, None, Some(message_id), 1000)?.items {
+            self.running.cancel(later.id);
+        }
+        self.library.delete_messages_after(conversation.id, message_id)?;
+        self.library.set_message_content(message_id, text)?;
+        let (mut started, task) = self.new_reply(conversation, model, sink)?;
+        started.user_message_id = Some(message_id);
+        Ok((started, task))
+    }
+
+    /// Asks the model to go on with a reply that was cut off; new text is appended.
+    pub fn continue_reply(self: &Arc<Self>, reply_id: i64, sink: TurnSink) -> Result<(TurnStarted, TurnTask)> {
+        let reply = self.library.message(reply_id)?;
+        if reply.role != Role::Assistant || reply.status == MessageStatus::Streaming {
+            return Err(Error::InvalidInput("Only a finished reply can be continued.".into()));
+        }
+        let conversation = self.library.conversation(reply.conversation_id)?;
+        let model = conversation.model.clone().or(reply.model).ok_or_else(|| Error::InvalidInput("Choose a model first.".into()))?;
+        self.library.resume_reply(reply_id)?;
+        let mut history = self.library.history(conversation.id, reply_id)?;
+        history.push(HistoryMessage {
+            id: reply_id,
+            role: Role::Assistant,
+            content: reply.content.clone(),
+            status: MessageStatus::Complete,
+            attachments: Vec::new(),
+        });
+        let started = TurnStarted { conversation_id: conversation.id, user_message_id: None, reply_id };
+        let plan = TurnPlan { conversation, reply_id, model, history, prefix: reply.content, continuing: true };
+        Ok((started, self.turn_task(plan, sink)))
+    }
+
+    /// Stops a streaming reply; it ends `interrupted` with what it had.
+    pub fn stop_reply(&self, reply_id: i64) -> Result<()> {
+        if !self.running.cancel(reply_id) {
+            // Not running here (another process, or a leftover): settle its state anyway.
+            let reply = self.library.message(reply_id)?;
+            if reply.status == MessageStatus::Streaming {
+                self.library.finish_reply(reply_id, MessageStatus::Interrupted, None, None, None)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn running_cancel(&self, reply_id: i64) {
+        self.running.cancel(reply_id);
+    }
+
+    fn new_reply(self: &Arc<Self>, conversation: Conversation, model: String, sink: TurnSink) -> Result<(TurnStarted, TurnTask)> {
+        let reply_id = self.library.insert_message(conversation.id, Role::Assistant, "", MessageStatus::Streaming, Some(&model))?;
+        self.library.touch_conversation(conversation.id)?;
+        let history = self.library.history(conversation.id, reply_id)?;
+        let started = TurnStarted { conversation_id: conversation.id, user_message_id: None, reply_id };
+        let plan = TurnPlan { conversation, reply_id, model, history, prefix: String::new(), continuing: false };
+        Ok((started, self.turn_task(plan, sink)))
+    }
+
+    fn turn_task(self: &Arc<Self>, plan: TurnPlan, sink: TurnSink) -> TurnTask {
+        let studio = self.clone();
+        let cancel = self.running.start(plan.reply_id);
+        Box::pin(async move {
+            let reply_id = plan.reply_id;
+            let outcome = studio.stream_reply(plan, &sink, cancel).await;
+            studio.running.end(reply_id);
+            outcome
+        })
+    }
+
+    async fn stream_reply(&self, plan: TurnPlan, sink: &TurnSink, cancel: CancellationToken) -> TurnOutcome {
+        let mut reply = ReplyWriter::new(self, plan.reply_id, plan.prefix.clone(), sink.clone());
+        let started = tokio::select! {
+            _ = cancel.cancelled() => Err(None),
+            started = self.open_stream(&plan) => started.map_err(Some),
+        };
+        let (mut stream, request_id, endpoint) = match started {
+            Ok(opened) => opened,
+            Err(error) => return reply.finish(None, None, Err(error)),
+        };
+        let mut finish_reason = None;
+        let mut ticker = tokio::time::interval(UI_BATCH);
+        let end = loop {
+            tokio::select! {
+                _ = cancel.cancelled() => break Err(None),
+                _ = ticker.tick() => reply.flush_due(),
+                item = stream.next() => match item {
+                    Some(Ok(ChatChunk::Content(text))) => reply.push(&text, ""),
+                    Some(Ok(ChatChunk::Reasoning(text))) => reply.push("", &text),
+                    Some(Ok(ChatChunk::Usage(usage))) => reply.usage = Some(usage),
+                    Some(Ok(ChatChunk::Finish(reason))) => finish_reason = Some(reason),
+                    Some(Err(e)) => break Err(Some(e)),
+                    None => break Ok(()),
+                },
+            }
+        };
+        if let Some(usage) = reply.usage {
+            let profile = self.profile_id().ok();
+            let _ = self.library.record_usage(profile, endpoint, &plan.model, Some(plan.reply_id), &usage);
+        }
+        reply.finish(finish_reason.as_deref(), request_id.as_deref(), end)
+    }
+
+    async fn open_stream(
+        &self,
+        plan: &TurnPlan,
+    ) -> Result<(Pin<Box<dyn Stream<Item = Result<ChatChunk>> + Send>>, Option<String>, &'static str)> {
+        let (client, _) = self.connect()?;
+        let messages = self.request_messages(plan)?;
+        let params: &ChatParams = &plan.conversation.params;
+        match params.transport {
+            ChatTransport::ChatCompletions => {
+                let (stream, id) = chat::stream_chat(&client, chat::request_body(&plan.model, &messages, params)).await?;
+                Ok((Box::pin(stream), id, "chat/completions"))
+            }
+            ChatTransport::Responses => {
+                let (stream, id) = responses::stream_response(&client, responses::request_body(&plan.model, &messages, params)).await?;
+                Ok((Box::pin(stream), id, "responses"))
+            }
+        }
+    }
+
+    /// The conversation as the platform should see it: the system prompt, then every message
+    /// with content; failed empty replies are left out; images from their stored copies.
+    fn request_messages(&self, plan: &TurnPlan) -> Result<Vec<ChatMessage>> {
+        let mut messages = Vec::new();
+        if let Some(prompt) = plan.conversation.system_prompt.as_deref().filter(|p| !p.trim().is_empty()) {
+            messages.push(ChatMessage { role: Role::System, text: prompt.to_string(), images: Vec::new() });
+        }
+        for m in &plan.history {
+            if m.role == Role::Assistant && m.content.trim().is_empty() {
+                continue;
+            }
+            let images = m
+                .attachments
+                .iter()
+                .filter(|a| a.mime.starts_with("image/"))
+                .map(|a| Ok((a.mime.clone(), self.library.read_asset(a)?)))
+                .collect::<Result<Vec<_>>>()?;
+            messages.push(ChatMessage { role: m.role, text: m.content.clone(), images });
+        }
+        if plan.continuing {
+            messages.push(ChatMessage { role: Role::User, text: CONTINUE_PROMPT.into(), images: Vec::new() });
+        }
+        Ok(messages)
+    }
+}
+
+/// Accumulates a reply and writes it out in batches: to the UI every 40 ms, to SQLite every
+/// 250 ms, so a long stream costs a few writes a second.
+struct ReplyWriter<'a> {
+    studio: &'a Studio,
+    reply_id: i64,
+    content: String,
+    reasoning: String,
+    pending_content: String,
+    pending_reasoning: String,
+    last_db_write: Instant,
+    db_dirty: bool,
+    usage: Option<TokenUsage>,
+    sink: TurnSink,
+}
+
+impl<'a> ReplyWriter<'a> {
+    fn new(studio: &'a Studio, reply_id: i64, prefix: String, sink: TurnSink) -> Self {
+        ReplyWriter {
+            studio,
+            reply_id,
+            content: prefix,
+            reasoning: String::new(),
+            pending_content: String::new(),
+            pending_reasoning: String::new(),
+            last_db_write: Instant::now(),
+            db_dirty: false,
+            usage: None,
+            sink,
+        }
+    }
+
+    fn push(&mut self, content: &str, reasoning: &str) {
+        self.content.push_str(content);
+        self.reasoning.push_str(reasoning);
+        self.pending_content.push_str(content);
+        self.pending_reasoning.push_str(reasoning);
+        self.db_dirty = true;
+        // Keep each Channel message small: large ones cost an extra round trip.
+        if self.pending_content.len() + self.pending_reasoning.len() > 2048 {
+            self.flush_ui();
+        }
+    }
+
+    fn flush_due(&mut self) {
+        self.flush_ui();
+        if self.db_dirty && self.last_db_write.elapsed() >= DB_BATCH {
+            self.write_db();
+        }
+    }
+
+    fn flush_ui(&mut self) {
+        if self.pending_content.is_empty() && self.pending_reasoning.is_empty() {
+            return;
+        }
+        (self.sink)(TurnEvent::Delta {
+            content: std::mem::take(&mut self.pending_content),
+            reasoning: std::mem::take(&mut self.pending_reasoning),
+        });
+    }
+
+    fn write_db(&mut self) {
+        let reasoning = (!self.reasoning.is_empty()).then_some(self.reasoning.as_str());
+        // A failed write is retried at the next batch and at the end; the stream goes on.
+        if self.studio.library.update_reply_text(self.reply_id, &self.content, reasoning).is_ok() {
+            self.db_dirty = false;
+            self.last_db_write = Instant::now();
+        }
+    }
+
+    /// Final write and final event. `end`: Ok = complete; Err(None) = stopped;
+    /// Err(Some(e)) = failed with `e`.
+    fn finish(mut self, finish_reason: Option<&str>, request_id: Option<&str>, end: std::result::Result<(), Option<Error>>) -> TurnOutcome {
+        self.flush_ui();
+        self.write_db();
+        let (status, error) = match end {
+            Ok(()) => (MessageStatus::Complete, None),
+            Err(None) => (MessageStatus::Interrupted, None),
+            Err(Some(e)) => (MessageStatus::Failed, Some(e)),
+        };
+        let message = error.as_ref().map(|e| e.to_string());
+        let request_id = request_id.or(error.as_ref().and_then(|e| e.request_id()));
+        let _ = self.studio.library.finish_reply(self.reply_id, status, message.as_deref(), finish_reason, request_id);
+        if let Some(usage) = self.usage {
+            (self.sink)(TurnEvent::Usage { usage });
+        }
+        (self.sink)(TurnEvent::Finished { status, error: message, code: error.as_ref().map(|e| e.code().to_string()) });
+        TurnOutcome { status, error }
+    }
+}
+
+/// A conversation's first title: the first line of the first message, shortened.
+fn title_from(text: &str) -> String {
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("New chat");
+    let mut title: String = line.chars().take(60).collect();
+    if line.chars().count() > 60 {
+        title.push('…');
+    }
+    title
+}
