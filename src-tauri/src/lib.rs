@@ -4,12 +4,14 @@ mod commands;
 mod demo;
 mod window;
 
+use std::sync::Arc;
+
 use nexhina_core::secrets::KeyStore;
 use nexhina_core::{paths, Studio, StudioOptions};
 use tauri::Manager;
 
 pub struct AppState {
-    pub studio: Studio,
+    pub studio: Arc<Studio>,
     /// Keeps the demo platform's server running as long as the app.
     _demo: Option<demo::DemoServer>,
 }
@@ -28,7 +30,7 @@ pub fn run() {
             let studio = Studio::open(options, KeyStore::from_env())?;
             // The webview may load files from the media store, and nothing else on disk.
             app.asset_protocol_scope().allow_directory(data_dir.join("media"), true)?;
-            app.manage(AppState { studio, _demo: demo });
+            app.manage(AppState { studio: Arc::new(studio), _demo: demo });
             window::open_main(app.handle())?;
             Ok(())
         })
@@ -40,6 +42,21 @@ pub fn run() {
             commands::use_demo,
             commands::list_models,
             commands::set_model_kind,
+            commands::list_conversations,
+            commands::get_conversation,
+            commands::create_conversation,
+            commands::update_conversation,
+            commands::delete_conversation,
+            commands::list_messages,
+            commands::send_message,
+            commands::stop_reply,
+            commands::regenerate_reply,
+            commands::edit_and_resend,
+            commands::continue_reply,
+            commands::attach_file,
+            commands::attach_bytes,
+            commands::search_messages,
+            commands::export_conversation,
         ])
         .run(tauri::generate_context!())
         .expect("Nexhina Studio could not start");

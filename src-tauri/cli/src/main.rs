@@ -1,6 +1,7 @@
 //! `nexhina`: the command line over the same core as the desktop app. Each subcommand
 //! parses, calls one studio function, and prints.
 
+mod chat;
 mod output;
 
 use std::io::{BufRead, IsTerminal};
@@ -44,6 +45,11 @@ enum Command {
     /// Show or change the saved platform and key
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Send a message and stream the reply; stored exactly as the app stores it
+    Chat(chat::ChatArgs),
+    /// Browse and search stored conversations
+    #[command(subcommand)]
+    History(chat::HistoryCommand),
 }
 
 #[derive(Subcommand)]
@@ -88,8 +94,10 @@ async fn run(cli: Cli) -> Result<(), Error> {
         api_key_override: api_key,
         ..StudioOptions::default()
     };
-    let studio = Studio::open(options, keys)?;
+    let studio = std::sync::Arc::new(Studio::open(options, keys)?);
     match cli.command {
+        Command::Chat(args) => chat::chat(&studio, args, json).await,
+        Command::History(command) => chat::history(&studio, command, json),
         Command::Models => output::models(&studio.list_models().await?, json),
         Command::Config(ConfigCommand::Show) => output::profile(&studio.profile_view()?, &studio.app_info()?, json),
         Command::Config(ConfigCommand::SetBaseUrl { url }) => {

@@ -1,7 +1,9 @@
 //! Thin IPC commands: each parses, calls one studio function, and maps the error.
 
+mod chat;
 mod settings;
 
+pub use chat::*;
 pub use settings::*;
 
 use nexhina_core::types::IpcError;

@@ -131,3 +131,97 @@ async fn set_key_stores_it_in_the_keychain_for_later_runs() {
     let out = run.run(&["models"]);
     assert!(stderr(&out).contains("No API key"), "{}", stderr(&out));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chat_streams_to_stdout_and_history_shows_the_same_turn() {
+    let sim = Simulator::start(SimConfig { chunk_delay: std::time::Duration::from_millis(1), ..SimConfig::default() }).await.unwrap();
+    let run = Run::new();
+    let base = sim.base_url();
+    let out = run.run(&["--base-url", &base, "--api-key", "sk-demo", "chat", "--model", "gpt-4o-mini", "--system", "Be brief.", "What", "is", "a", "harbour?"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let reply = stdout(&out);
+    assert!(reply.contains("What is a harbour?") && reply.contains("café"), "{reply}");
+    assert!(stderr(&out).contains("complete"));
+    let sent = sim.requests().into_iter().find(|r| r.path == "/v1/chat/completions").unwrap().json().unwrap();
+    assert_eq!(sent["messages"][0]["role"], "system");
+
+    let list = run.run(&["history", "list", "--json"]);
+    let conversations: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let id = conversations[0]["id"].as_i64().unwrap();
+    assert_eq!(conversations[0]["title"], "What is a harbour?");
+
+    let follow = run.run(&["--base-url", &base, "--api-key", "sk-demo", "chat", "--conversation", &id.to_string(), "and a marina?"]);
+    assert!(follow.status.success(), "{}", stderr(&follow));
+    let shown = run.run(&["history", "show", &id.to_string(), "--json"]);
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let messages = shown["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 4);
+    assert!(messages.iter().all(|m| m["status"] == "complete"));
+    assert_eq!(messages[1]["content"].as_str().unwrap().trim(), reply.trim());
+
+    let found = run.run(&["history", "search", "marina"]);
+    assert!(stdout(&found).contains("*marina*"), "{}", stdout(&found));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_reply_exits_non_zero_and_is_kept() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let run = Run::new();
+    let out = run.run(&["--base-url", &sim.base_url(), "--api-key", "sk-demo", "chat", "--model", "gpt-4o-mini+fault=reset:3", "tell me a story"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("error: Could not reach the platform: the connection"), "{}", stderr(&out));
+    let shown = run.run(&["history", "show", "1", "--json"]);
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown["messages"][1]["status"], "failed");
+    assert!(!shown["messages"][1]["content"].as_str().unwrap().is_empty(), "the partial reply is kept");
+}
+
+/// SIGKILL at random moments of a stream: the file stays sound, every question is kept,
+/// and every cut reply reads as interrupted once the library is opened again.
+#[tokio::test(flavor = "multi_thread")]
+async fn killing_the_cli_mid_stream_loses_nothing() {
+    let sim = Simulator::start(SimConfig { chunk_delay: std::time::Duration::from_millis(5), ..SimConfig::default() }).await.unwrap();
+    let run = Run::new();
+    let base = sim.base_url();
+    let rounds = 12;
+    for round in 0..rounds {
+        let question = format!("question number {round} about harbours and boats");
+        let mut child = run
+            .command(&["--base-url", &base, "--api-key", "sk-demo", "chat", "--model", "gpt-4o-mini", &question])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(40 + (round as u64 * 37) % 200));
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    let out = run.run(&["history", "list", "--json", "--limit", "100"]);
+    let conversations: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let conversations = conversations.as_array().unwrap();
+    let db = rusqlite_check(run.data.path());
+    assert_eq!(db, "ok");
+    let mut questions = 0;
+    for c in conversations {
+        let shown = run.run(&["history", "show", &c["id"].to_string(), "--json"]);
+        let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+        for m in shown["messages"].as_array().unwrap() {
+            if m["role"] == "user" {
+                questions += 1;
+            } else {
+                assert!(m["status"] == "interrupted" || m["status"] == "complete", "{m}");
+            }
+        }
+    }
+    assert_eq!(questions, conversations.len(), "every question that got a conversation is there");
+    assert!(conversations.len() >= rounds / 2, "most runs got far enough to store the question");
+}
+
+fn rusqlite_check(dir: &std::path::Path) -> String {
+    let out = Command::new("python3")
+        .args(["-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0])"])
+        .arg(dir.join("library.sqlite3"))
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}

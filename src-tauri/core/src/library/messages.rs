@@ -81,7 +81,58 @@ fn message_view(r: &Row<'_>) -> rusqlite::Result<MessageView> {
     })
 }
 
+/// A user's message and the empty reply that answers it, written together.
+pub struct NewTurn<'a> {
+    /// `None` creates the conversation, titled `title`.
+    pub conversation_id: Option<i64>,
+    pub title: &'a str,
+    pub profile_id: Option<i64>,
+    pub model: &'a str,
+    pub text: &'a str,
+    pub attachments: &'a [i64],
+}
+
+/// Ids of what `insert_turn` wrote.
+pub struct StoredTurn {
+    pub conversation_id: i64,
+    pub user_message_id: i64,
+    pub reply_id: i64,
+}
+
 impl Library {
+    /// One transaction: a crash leaves either the whole turn (question and a reply that
+    /// will read as interrupted) or nothing, never a conversation without its question.
+    pub fn insert_turn(&self, turn: &NewTurn<'_>) -> Result<StoredTurn> {
+        let now = now_ms();
+        let conn = self.conn();
+        let tx = conn.unchecked_transaction()?;
+        let conversation_id = match turn.conversation_id {
+            Some(id) => {
+                tx.execute("UPDATE conversations SET model = ?2, updated_at = ?3 WHERE id = ?1", (id, turn.model, now))?;
+                id
+            }
+            None => tx.query_row(
+                "INSERT INTO conversations (profile_id, title, model, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4) RETURNING id",
+                (turn.profile_id, turn.title, turn.model, now),
+                |r| r.get(0),
+            )?,
+        };
+        let insert = "INSERT INTO messages (conversation_id, role, content, status, model, created_at, updated_at)
+                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) RETURNING id";
+        let user_message_id: i64 =
+            tx.query_row(insert, (conversation_id, "user", turn.text, "complete", None::<&str>, now), |r| r.get(0))?;
+        for (position, asset_id) in turn.attachments.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO attachments (message_id, position, asset_id) VALUES (?1, ?2, ?3)",
+                (user_message_id, position as i64, asset_id),
+            )?;
+        }
+        let reply_id: i64 =
+            tx.query_row(insert, (conversation_id, "assistant", "", "streaming", Some(turn.model), now), |r| r.get(0))?;
+        tx.commit()?;
+        Ok(StoredTurn { conversation_id, user_message_id, reply_id })
+    }
+
     pub fn insert_message(
         &self,
         conversation_id: i64,
@@ -98,19 +149,6 @@ impl Library {
             |r| r.get(0),
         )?;
         Ok(id)
-    }
-
-    pub fn attach_assets(&self, message_id: i64, asset_ids: &[i64]) -> Result<()> {
-        let conn = self.conn();
-        let tx = conn.unchecked_transaction()?;
-        for (position, asset_id) in asset_ids.iter().enumerate() {
-            tx.execute(
-                "INSERT INTO attachments (message_id, position, asset_id) VALUES (?1, ?2, ?3)",
-                (message_id, position as i64, asset_id),
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
     }
 
     /// The text so far of a streaming reply; called a few times a second at most.

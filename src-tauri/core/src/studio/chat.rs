@@ -13,11 +13,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::Studio;
 use crate::error::{Error, Result};
-use crate::library::messages::HistoryMessage;
+use crate::library::messages::{HistoryMessage, NewTurn};
 use crate::platform::chat::{self, ChatChunk, ChatMessage};
 use crate::platform::responses;
 use crate::types::{
-    AssetView, ChatParams, ChatTransport, Conversation, ConversationPatch, MessageStatus, Role, SendRequest, TokenUsage,
+    AssetView, ChatParams, ChatTransport, Conversation, MessageStatus, Role, SendRequest, TokenUsage,
     TurnEvent, TurnStarted,
 };
 
@@ -84,26 +84,24 @@ impl Studio {
         }
         let attachments: Vec<AssetView> =
             request.attachments.iter().map(|id| self.library.asset(*id)).collect::<Result<_>>()?;
-        let conversation = match request.conversation_id {
-            Some(id) => self.library.conversation(id)?,
-            None => {
-                let profile = self.profile_id().ok();
-                self.library.create_conversation(profile, &title_from(&text), request.model.as_deref())?
-            }
-        };
-        let conversation = match request.model.as_deref().filter(|m| conversation.model.as_deref() != Some(*m)) {
-            Some(model) => self.library.update_conversation(
-                conversation.id,
-                &ConversationPatch { model: Some(model.to_string()), ..Default::default() },
-            )?,
-            None => conversation,
-        };
-        let model = conversation.model.clone().ok_or_else(|| Error::InvalidInput("Choose a model first.".into()))?;
-        let user_id = self.library.insert_message(conversation.id, Role::User, &text, MessageStatus::Complete, None)?;
+        let existing = request.conversation_id.map(|id| self.library.conversation(id)).transpose()?;
+        let model = request
+            .model
+            .clone()
+            .filter(|m| !m.trim().is_empty())
+            .or_else(|| existing.as_ref().and_then(|c| c.model.clone()))
+            .ok_or_else(|| Error::InvalidInput("Choose a model first.".into()))?;
         let asset_ids: Vec<i64> = attachments.iter().map(|a| a.id).collect();
-        self.library.attach_assets(user_id, &asset_ids)?;
-        let reply_id = self.library.insert_message(conversation.id, Role::Assistant, "", MessageStatus::Streaming, Some(&model))?;
-        self.library.touch_conversation(conversation.id)?;
+        let stored = self.library.insert_turn(&NewTurn {
+            conversation_id: existing.as_ref().map(|c| c.id),
+            title: &title_from(&text),
+            profile_id: self.profile_id().ok(),
+            model: &model,
+            text: &text,
+            attachments: &asset_ids,
+        })?;
+        let conversation = self.library.conversation(stored.conversation_id)?;
+        let (user_id, reply_id) = (stored.user_message_id, stored.reply_id);
         let history = self.library.history(conversation.id, reply_id)?;
         let started = TurnStarted { conversation_id: conversation.id, user_message_id: Some(user_id), reply_id };
         let plan = TurnPlan { conversation, reply_id, model, history, prefix: String::new(), continuing: false };
@@ -372,7 +370,7 @@ impl<'a> ReplyWriter<'a> {
 }
 
 /// A conversation's first title: the first line of the first message, shortened.
-fn title_from(text: &str) -> String {
+pub fn title_from(text: &str) -> String {
     let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("New chat");
     let mut title: String = line.chars().take(60).collect();
     if line.chars().count() > 60 {

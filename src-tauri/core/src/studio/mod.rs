@@ -8,7 +8,7 @@ mod conversations;
 use std::path::PathBuf;
 use std::sync::RwLock;
 
-pub use chat::{TurnOutcome, TurnSink, TurnTask};
+pub use chat::{title_from, TurnOutcome, TurnSink, TurnTask};
 pub use connection::DemoPlatform;
 
 use crate::error::{Error, Result};
