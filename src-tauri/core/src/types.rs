@@ -377,3 +377,152 @@ ipc_type! {
         pub created_at: i64,
     }
 }
+
+// ---- Generations and the gallery ----------------------------------------------------------
+
+ipc_type! {
+    #[serde(rename_all = "lowercase")]
+    #[derive(Copy, Eq, Hash)]
+    pub enum GenerationKind { Image, Video, Speech, Transcription, Translation }
+}
+
+ipc_type! {
+    #[serde(rename_all = "lowercase")]
+    #[derive(Copy, Eq)]
+    pub enum GenerationStatus { Pending, Running, Complete, Failed, Cancelled }
+}
+
+ipc_type! {
+    /// One card of the gallery: what the grid draws, nothing more.
+    pub struct GalleryItem {
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub id: i64,
+        pub kind: GenerationKind,
+        pub model: String,
+        /// The prompt's first 200 characters.
+        pub prompt: String,
+        pub status: GenerationStatus,
+        pub progress: u8,
+        pub error: Option<String>,
+        pub favourite: bool,
+        pub rating: Option<u8>,
+        pub outputs: u32,
+        pub thumbnail_path: Option<String>,
+        pub file_path: Option<String>,
+        pub width: Option<u32>,
+        pub height: Option<u32>,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub created_at: i64,
+    }
+}
+
+ipc_type! {
+    pub struct GalleryPage {
+        pub items: Vec<GalleryItem>,
+        pub next_cursor: Option<String>,
+    }
+}
+
+ipc_type! {
+    #[derive(Default)]
+    pub struct GalleryFilter {
+        #[serde(default)]
+        pub kind: Option<GenerationKind>,
+        #[serde(default)]
+        pub model: Option<String>,
+        #[serde(default)]
+        pub favourites: bool,
+        #[serde(default)]
+        pub min_rating: Option<u8>,
+        /// Unix ms, inclusive.
+        #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+        pub since: Option<i64>,
+        /// Unix ms, exclusive.
+        #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+        pub until: Option<i64>,
+        /// Words of the prompt or revised prompt.
+        #[serde(default)]
+        pub query: Option<String>,
+    }
+}
+
+ipc_type! {
+    /// Everything the lightbox shows about one generation.
+    pub struct GenerationView {
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub id: i64,
+        pub kind: GenerationKind,
+        pub model: String,
+        pub prompt: String,
+        pub revised_prompt: Option<String>,
+        #[cfg_attr(feature = "ts", ts(type = "Record<string, unknown>"))]
+        pub params: serde_json::Value,
+        pub status: GenerationStatus,
+        pub progress: u8,
+        pub error: Option<String>,
+        pub favourite: bool,
+        pub rating: Option<u8>,
+        pub outputs: Vec<AssetView>,
+        /// Edit sources, masks and first frames this was made from.
+        pub inputs: Vec<AssetView>,
+        #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+        pub parent_generation_id: Option<i64>,
+        pub usage: Option<TokenUsage>,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub created_at: i64,
+        #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+        pub completed_at: Option<i64>,
+    }
+}
+
+ipc_type! {
+    pub struct ImageRequest {
+        pub model: String,
+        pub prompt: String,
+        #[serde(default)]
+        pub size: Option<String>,
+        #[serde(default)]
+        pub n: Option<u32>,
+        #[serde(default)]
+        pub quality: Option<String>,
+        #[serde(default)]
+        pub style: Option<String>,
+        /// Extra parameters the gateway accepts, merged into the request as given.
+        #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(type = "Record<string, unknown> | null"))]
+        pub extra: Option<serde_json::Value>,
+        /// Stored images to edit (image-to-image); empty for a new image.
+        #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(type = "Array<number>"))]
+        pub input_asset_ids: Vec<i64>,
+        #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+        pub mask_asset_id: Option<i64>,
+        /// The gallery item this was made from (re-run, edit), for lineage.
+        #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+        pub parent_generation_id: Option<i64>,
+    }
+}
+
+ipc_type! {
+    /// A generation's progress, sent while it runs.
+    #[serde(tag = "kind", rename_all = "snake_case")]
+    pub enum GenerationEvent {
+        Progress {
+            #[cfg_attr(feature = "ts", ts(type = "number"))]
+            id: i64,
+            status: GenerationStatus,
+            progress: u8,
+        },
+        Finished {
+            #[cfg_attr(feature = "ts", ts(type = "number"))]
+            id: i64,
+            status: GenerationStatus,
+            error: Option<String>,
+            code: Option<String>,
+        },
+    }
+}

@@ -390,7 +390,7 @@ impl Library {
 
 /// Turns what a person types into an FTS5 query: each word quoted (no operators can be
 /// injected), the last one a prefix so results come while typing.
-fn fts_query(input: &str) -> Option<String> {
+pub(crate) fn fts_query(input: &str) -> Option<String> {
     let words: Vec<String> = input
         .split_whitespace()
         .map(|w| w.replace('"', ""))

@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod conversations;
+pub mod generations;
 pub mod messages;
 mod migrations;
 pub mod profiles;

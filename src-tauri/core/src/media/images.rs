@@ -51,11 +51,21 @@ pub fn inspect_image(bytes: &[u8]) -> Result<ImageInfo> {
 }
 
 /// A JPEG about 256 px on its long edge; `None` for images already that small.
+/// Resized with fast_image_resize (SIMD convolution), several times faster than `image`'s.
 pub(super) fn thumbnail_jpeg(info: &ImageInfo) -> Result<Option<Vec<u8>>> {
-    if info.width.max(info.height) <= THUMBNAIL_EDGE {
+    let (w, h) = (info.width, info.height);
+    if w.max(h) <= THUMBNAIL_EDGE {
         return Ok(None);
     }
-    let small = info.image.thumbnail(THUMBNAIL_EDGE, THUMBNAIL_EDGE).to_rgb8();
+    let scale = THUMBNAIL_EDGE as f64 / w.max(h) as f64;
+    let (tw, th) = (((w as f64 * scale).round() as u32).max(1), ((h as f64 * scale).round() as u32).max(1));
+    let source = image::DynamicImage::ImageRgb8(info.image.to_rgb8());
+    let mut small = image::RgbImage::new(tw, th);
+    let options = fast_image_resize::ResizeOptions::new()
+        .resize_alg(fast_image_resize::ResizeAlg::Convolution(fast_image_resize::FilterType::Bilinear));
+    fast_image_resize::Resizer::new()
+        .resize(&source, &mut small, &options)
+        .map_err(|e| Error::Internal(format!("could not make a thumbnail: {e}")))?;
     let mut out = Cursor::new(Vec::new());
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 82)
         .encode_image(&small)

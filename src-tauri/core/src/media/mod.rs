@@ -2,6 +2,7 @@
 //! them. Metadata lives in the library's `assets` table.
 
 mod images;
+pub mod labels;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,22 @@ use crate::library::Library;
 use crate::types::AssetView;
 
 pub const MEDIA_DIR: &str = "media";
+
+/// Whether a file came from the user or from the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Uploaded,
+    Generated,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Uploaded => "uploaded",
+            Origin::Generated => "generated",
+        }
+    }
+}
 
 /// `ab/abcdef….png`: a two-letter fan-out keeps folders small with 100k files.
 pub fn file_name(sha256: &str, mime: &str) -> PathBuf {
@@ -71,6 +88,15 @@ impl Library {
     /// Copies an image the user attached into the store, after checking it is a whole,
     /// decodable image of a sane size. Returns the stored file.
     pub fn import_image(&self, bytes: &[u8], original_name: Option<&str>) -> Result<AssetView> {
+        self.store_image(bytes, original_name, Origin::Uploaded)
+    }
+
+    /// Stores an image the platform generated, exactly as received.
+    pub fn store_generated_image(&self, bytes: &[u8]) -> Result<AssetView> {
+        self.store_image(bytes, None, Origin::Generated)
+    }
+
+    fn store_image(&self, bytes: &[u8], original_name: Option<&str>, origin: Origin) -> Result<AssetView> {
         let info = inspect_image(bytes)?;
         let sha = sha256_hex(bytes);
         let root = self.media_root();
@@ -91,7 +117,7 @@ impl Library {
             size_bytes: bytes.len() as i64,
             width: Some(info.width),
             height: Some(info.height),
-            origin: "uploaded",
+            origin: origin.as_str(),
             original_name: name,
             has_thumbnail,
         })
@@ -110,6 +136,16 @@ impl Library {
         let bytes = std::fs::read(path).map_err(|e| Error::InvalidInput(format!("cannot read {}: {e}", path.display())))?;
         let name = path.file_name().and_then(|n| n.to_str());
         self.import_image(&bytes, name)
+    }
+
+    /// Removes files no row refers to any more (and their thumbnails).
+    pub fn remove_files(&self, assets: &[AssetView]) {
+        for asset in assets {
+            let _ = std::fs::remove_file(&asset.path);
+            if let Some(thumb) = &asset.thumbnail_path {
+                let _ = std::fs::remove_file(thumb);
+            }
+        }
     }
 
     pub fn read_asset(&self, asset: &AssetView) -> Result<Vec<u8>> {

@@ -129,6 +129,11 @@ impl PlatformClient {
         &self.base
     }
 
+    /// The shared HTTP client without the platform's headers, for third-party file URLs.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     fn headers(&self) -> Result<HeaderMap> {
         let mut headers = HeaderMap::new();
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", self.api_key.trim()))

@@ -6,6 +6,7 @@ pub mod base_url;
 pub mod chat;
 pub mod client;
 pub mod failure;
+pub mod images;
 pub mod models;
 pub mod responses;
 mod sse;

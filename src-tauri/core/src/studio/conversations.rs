@@ -100,9 +100,7 @@ impl Studio {
         }
         let folder = match folder {
             Some(f) => f.to_path_buf(),
-            None => directories::UserDirs::new()
-                .and_then(|d| d.download_dir().map(Path::to_path_buf).or_else(|| Some(d.home_dir().to_path_buf())))
-                .ok_or_else(|| Error::Storage("no Downloads folder is known".into()))?,
+            None => downloads_folder()?,
         };
         std::fs::create_dir_all(&folder)?;
         let path = free_path(&folder, &safe_file_stem(&conversation.title), "md");
@@ -111,8 +109,15 @@ impl Studio {
     }
 }
 
+/// The user's Downloads folder (their home when none is set).
+pub(super) fn downloads_folder() -> Result<PathBuf> {
+    directories::UserDirs::new()
+        .and_then(|d| d.download_dir().map(Path::to_path_buf).or_else(|| Some(d.home_dir().to_path_buf())))
+        .ok_or_else(|| Error::Storage("no Downloads folder is known".into()))
+}
+
 /// A file name from a title: no path separators or control characters, never empty.
-fn safe_file_stem(title: &str) -> String {
+pub(super) fn safe_file_stem(title: &str) -> String {
     let cleaned: String = title
         .chars()
         .map(|c| if c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.') { c } else { '-' })
@@ -122,7 +127,7 @@ fn safe_file_stem(title: &str) -> String {
     if stem.is_empty() { "conversation".into() } else { stem }
 }
 
-fn free_path(folder: &Path, stem: &str, ext: &str) -> PathBuf {
+pub(super) fn free_path(folder: &Path, stem: &str, ext: &str) -> PathBuf {
     let first = folder.join(format!("{stem}.{ext}"));
     if !first.exists() {
         return first;

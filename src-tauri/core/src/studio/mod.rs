@@ -4,12 +4,14 @@
 mod chat;
 mod connection;
 mod conversations;
+mod images;
 
 use std::path::PathBuf;
 use std::sync::RwLock;
 
 pub use chat::{title_from, TurnOutcome, TurnSink, TurnTask};
 pub use connection::DemoPlatform;
+pub use images::{GenerationSink, GenerationTask};
 
 use crate::error::{Error, Result};
 use crate::library::Library;
@@ -50,6 +52,7 @@ impl Studio {
             .or_else(|_| http_client(&options.http))?;
         // Replies a crash or a closed app left streaming are shown as interrupted.
         library.interrupt_stale_replies()?;
+        library.fail_stale_generations()?;
         Ok(Studio { library, keys, http: RwLock::new(http), options, running: Default::default() })
     }
 
