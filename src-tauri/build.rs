@@ -23,6 +23,15 @@ const COMMANDS: &[&str] = &[
     "attach_bytes",
     "search_messages",
     "export_conversation",
+    "generate_images",
+    "rerun_generation",
+    "list_gallery",
+    "gallery_models",
+    "get_generation",
+    "set_favourite",
+    "set_rating",
+    "delete_generation",
+    "export_image",
 ];
 
 fn main() {

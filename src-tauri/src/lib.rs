@@ -57,6 +57,15 @@ pub fn run() {
             commands::attach_bytes,
             commands::search_messages,
             commands::export_conversation,
+            commands::generate_images,
+            commands::rerun_generation,
+            commands::list_gallery,
+            commands::gallery_models,
+            commands::get_generation,
+            commands::set_favourite,
+            commands::set_rating,
+            commands::delete_generation,
+            commands::export_image,
         ])
         .run(tauri::generate_context!())
         .expect("Nexhina Studio could not start");

@@ -2,6 +2,7 @@
 //! parses, calls one studio function, and prints.
 
 mod chat;
+mod images;
 mod output;
 
 use std::io::{BufRead, IsTerminal};
@@ -50,6 +51,11 @@ enum Command {
     /// Browse and search stored conversations
     #[command(subcommand)]
     History(chat::HistoryCommand),
+    /// Generate (or edit) images; prints the saved files' paths
+    Image(images::ImageArgs),
+    /// Browse the gallery and export labelled copies
+    #[command(subcommand)]
+    Gallery(images::GalleryCommand),
 }
 
 #[derive(Subcommand)]
@@ -98,6 +104,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Chat(args) => chat::chat(&studio, args, json).await,
         Command::History(command) => chat::history(&studio, command, json),
+        Command::Image(args) => images::image(&studio, args, json).await,
+        Command::Gallery(command) => images::gallery(&studio, command, json),
         Command::Models => output::models(&studio.list_models().await?, json),
         Command::Config(ConfigCommand::Show) => output::profile(&studio.profile_view()?, &studio.app_info()?, json),
         Command::Config(ConfigCommand::SetBaseUrl { url }) => {

@@ -1,9 +1,11 @@
 //! Thin IPC commands: each parses, calls one studio function, and maps the error.
 
 mod chat;
+mod images;
 mod settings;
 
 pub use chat::*;
+pub use images::*;
 pub use settings::*;
 
 use nexhina_core::types::IpcError;

@@ -225,3 +225,32 @@ fn rusqlite_check(dir: &std::path::Path) -> String {
         .unwrap();
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn image_prints_saved_paths_and_gallery_exports_a_labelled_copy() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let run = Run::new();
+    let base = sim.base_url();
+    let out = run.run(&["--base-url", &base, "--api-key", "sk-demo", "image", "--size", "256x256", "--n", "2", "a", "lighthouse"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let paths: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
+    assert_eq!(paths.len(), 2);
+    assert!(paths.iter().all(|p| std::path::Path::new(p).exists() && p.starts_with(&run.data.path().display().to_string())));
+
+    let edit = run.run(&["--base-url", &base, "--api-key", "sk-demo", "image", "--input", &paths[0], "add", "a", "moon"]);
+    assert!(edit.status.success(), "{}", stderr(&edit));
+
+    let list = run.run(&["gallery", "list", "--kind", "image", "--json"]);
+    let items: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(items.as_array().unwrap().len(), 2);
+    let first_id = items[1]["id"].as_i64().unwrap();
+    let target = run.data.path().join("out/lighthouse.png");
+    let exported = run.run(&["gallery", "export", &first_id.to_string(), "--out", target.to_str().unwrap()]);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    let exif = Command::new("exiftool").args(["-s3", "-XMP-iptcExt:DigitalSourceType"]).arg(&target).output().unwrap();
+    assert!(String::from_utf8_lossy(&exif.stdout).contains("trainedAlgorithmicMedia"));
+
+    let bad = run.run(&["--base-url", &base, "--api-key", "sk-demo", "image", "--input", "/etc/hostname", "x"]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("not an image"), "{}", stderr(&bad));
+}
