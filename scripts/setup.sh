@@ -19,7 +19,7 @@ DEBIAN_PACKAGES=(
   pulseaudio pulseaudio-utils libasound2-plugins
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav
   gnome-keyring libsecret-tools dbus-x11
-  imagemagick ffmpeg sox espeak-ng libimage-exiftool-perl
+  imagemagick libvips-tools ffmpeg sox espeak-ng libimage-exiftool-perl
   fonts-noto-cjk
 )
 

@@ -15,7 +15,7 @@ pub struct ImageInfo {
     pub mime: &'static str,
     pub width: u32,
     pub height: u32,
-    image: image::DynamicImage,
+    pub(super) image: image::DynamicImage,
 }
 
 pub(super) fn too_large(size: u64) -> Error {
@@ -51,15 +51,29 @@ pub fn inspect_image(bytes: &[u8]) -> Result<ImageInfo> {
 }
 
 /// A JPEG about 256 px on its long edge; `None` for images already that small.
-/// Resized with fast_image_resize (SIMD convolution), several times faster than `image`'s.
-pub(super) fn thumbnail_jpeg(info: &ImageInfo) -> Result<Option<Vec<u8>>> {
-    let (w, h) = (info.width, info.height);
-    if w.max(h) <= THUMBNAIL_EDGE {
+///
+/// JPEG sources are decoded at reduced size in the DCT (1/2, 1/4 or 1/8 scale, as vips
+/// does with shrink-on-load), so a 6-megapixel photo costs a fraction of a full decode;
+/// the last step is a fast_image_resize convolution. Other formats use the image already
+/// decoded for validation, or decode it.
+pub fn thumbnail_jpeg(bytes: &[u8], decoded: Option<&image::DynamicImage>) -> Result<Option<Vec<u8>>> {
+    let rgb = match jpeg_at_least(bytes, THUMBNAIL_EDGE) {
+        Some(rgb) => rgb,
+        None => match decoded {
+            Some(image) => image.to_rgb8(),
+            None => image::load_from_memory(bytes)
+                .map_err(|e| Error::InvalidInput(format!("the image cannot be read: {e}")))?
+                .to_rgb8(),
+        },
+    };
+    let (w, h) = rgb.dimensions();
+    if w.max(h) <= THUMBNAIL_EDGE && decoded.is_some_and(|d| d.width().max(d.height()) <= THUMBNAIL_EDGE) {
         return Ok(None);
     }
-    let scale = THUMBNAIL_EDGE as f64 / w.max(h) as f64;
-    let (tw, th) = (((w as f64 * scale).round() as u32).max(1), ((h as f64 * scale).round() as u32).max(1));
-    let source = image::DynamicImage::ImageRgb8(info.image.to_rgb8());
+    let scale = f64::from(THUMBNAIL_EDGE) / f64::from(w.max(h)).max(1.0);
+    let scale = scale.min(1.0);
+    let (tw, th) = (((f64::from(w) * scale).round() as u32).max(1), ((f64::from(h) * scale).round() as u32).max(1));
+    let source = image::DynamicImage::ImageRgb8(rgb);
     let mut small = image::RgbImage::new(tw, th);
     let options = fast_image_resize::ResizeOptions::new()
         .resize_alg(fast_image_resize::ResizeAlg::Convolution(fast_image_resize::FilterType::Bilinear));
@@ -71,6 +85,31 @@ pub(super) fn thumbnail_jpeg(info: &ImageInfo) -> Result<Option<Vec<u8>>> {
         .encode_image(&small)
         .map_err(|e| Error::Internal(format!("could not make a thumbnail: {e}")))?;
     Ok(Some(out.into_inner()))
+}
+
+/// Decodes a JPEG at the smallest DCT scale that is still at least `edge` on its long side.
+fn jpeg_at_least(bytes: &[u8], edge: u32) -> Option<image::RgbImage> {
+    if !bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return None;
+    }
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    decoder.read_info().ok()?;
+    let info = decoder.info()?;
+    let long = u32::from(info.width.max(info.height)).max(1);
+    let factor = f64::from(edge) / f64::from(long);
+    let (rw, rh) = ((f64::from(info.width) * factor).ceil() as u16, (f64::from(info.height) * factor).ceil() as u16);
+    let (sw, sh) = decoder.scale(rw.max(1), rh.max(1)).ok()?;
+    let pixels = decoder.decode().ok()?;
+    let info = decoder.info()?;
+    let (sw, sh) = (u32::from(sw), u32::from(sh));
+    match info.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => image::RgbImage::from_raw(sw, sh, pixels),
+        jpeg_decoder::PixelFormat::L8 => {
+            image::GrayImage::from_raw(sw, sh, pixels).map(|g| image::DynamicImage::ImageLuma8(g).to_rgb8())
+        }
+        // CMYK and 16-bit JPEGs take the general path.
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -88,7 +127,21 @@ mod tests {
     fn a_real_image_is_measured() {
         let info = inspect_image(&png(300, 200)).unwrap();
         assert_eq!((info.mime, info.width, info.height), ("image/png", 300, 200));
-        assert!(thumbnail_jpeg(&info).unwrap().is_some());
+        let thumb = thumbnail_jpeg(&png(300, 200), Some(&info.image)).unwrap().unwrap();
+        let small = image::load_from_memory(&thumb).unwrap();
+        assert_eq!((small.width(), small.height()), (256, 171));
+    }
+
+    #[test]
+    fn jpeg_thumbnails_use_a_scaled_decode_and_keep_the_aspect() {
+        let photo = image::RgbImage::from_fn(3000, 2000, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+        let mut jpeg = Cursor::new(Vec::new());
+        photo.write_to(&mut jpeg, ImageFormat::Jpeg).unwrap();
+        let bytes = jpeg.into_inner();
+        let scaled = jpeg_at_least(&bytes, 256).unwrap();
+        assert!(scaled.width() >= 256 && scaled.width() <= 512, "decoded at 1/8: {}", scaled.width());
+        let thumb = image::load_from_memory(&thumbnail_jpeg(&bytes, None).unwrap().unwrap()).unwrap();
+        assert_eq!((thumb.width(), thumb.height()), (256, 171));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-pub use images::{inspect_image, ImageInfo, MAX_IMAGE_BYTES};
+pub use images::{inspect_image, thumbnail_jpeg, ImageInfo, MAX_IMAGE_BYTES};
 
 use crate::error::{Error, Result};
 use crate::library::assets::NewAsset;
@@ -101,7 +101,7 @@ impl Library {
         let sha = sha256_hex(bytes);
         let root = self.media_root();
         write_atomically(&root.join(file_name(&sha, info.mime)), bytes)?;
-        let thumbnail = images::thumbnail_jpeg(&info)?;
+        let thumbnail = images::thumbnail_jpeg(bytes, Some(&info.image))?;
         let has_thumbnail = match thumbnail {
             Some(jpeg) => {
                 write_atomically(&root.join(thumbnail_name(&sha)), &jpeg)?;
