@@ -3,6 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import App from './App.svelte';
 import { app } from './lib/app.svelte';
+import { chat } from './lib/chat/chat.svelte';
 import { setLanguage } from './lib/i18n/language.svelte';
 import * as ipc from './lib/ipc';
 import { appInfo, models, realProfile } from './test/fixtures';
@@ -18,6 +19,10 @@ vi.mock('./lib/ipc', async (importOriginal) => {
     useDemo: vi.fn(),
     listModels: vi.fn(),
     setModelKind: vi.fn(),
+    listConversations: vi.fn(),
+    listMessages: vi.fn(),
+    getConversation: vi.fn(),
+    onFileDrop: vi.fn(),
   };
 });
 
@@ -27,7 +32,10 @@ beforeEach(() => {
   app.loadError = null;
   app.view = 'chat';
   setLanguage('en');
+  chat.reset();
   vi.mocked(ipc.listModels).mockResolvedValue(models);
+  vi.mocked(ipc.listConversations).mockResolvedValue({ items: [], next_cursor: null });
+  vi.mocked(ipc.onFileDrop).mockResolvedValue(() => {});
 });
 
 describe('App', () => {
@@ -36,7 +44,9 @@ describe('App', () => {
     render(App);
 
     expect(await screen.findByTestId('demo-badge')).toHaveTextContent('Demo — local simulated platform');
-    expect(screen.getByRole('heading', { level: 1 })).toHaveTextContent('Chat');
+    expect(screen.getByTestId('view-chat')).toBeInTheDocument();
+    expect(screen.getByRole('heading', { level: 1 })).toHaveTextContent('New chat');
+    expect(await screen.findByTestId('conversation-list-empty')).toBeInTheDocument();
     expect(screen.getByTestId('nav-chat')).toHaveAttribute('aria-current', 'page');
     expect(screen.getByTestId('demo-hint')).toHaveTextContent('You are on the demo platform.');
   });

@@ -1,6 +1,13 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
-vi.mock('@tauri-apps/api/core', () => ({ invoke: vi.fn() }));
+vi.mock('@tauri-apps/api/core', () => ({
+  invoke: vi.fn(),
+  // Stands in for the IPC channel: keeps the handler so a test can feed it.
+  Channel: class {
+    onmessage: (message: unknown) => void = () => {};
+  },
+  convertFileSrc: vi.fn((path: string) => `asset://localhost/${encodeURIComponent(path)}`),
+}));
 
 import { invoke } from '@tauri-apps/api/core';
 import * as ipc from './ipc';
@@ -45,6 +52,47 @@ describe('commands', () => {
 
     await ipc.saveSettings({ theme: 'dark', language: 'zh-CN', proxy: null });
     expect(invokeMock).toHaveBeenCalledWith('save_settings', { settings: { theme: 'dark', language: 'zh-CN', proxy: null } });
+  });
+
+  it('pass chat arguments in camelCase', async () => {
+    invokeMock.mockResolvedValue(null);
+    await ipc.listConversations(null, 50);
+    expect(invokeMock).toHaveBeenCalledWith('list_conversations', { cursor: null, limit: 50 });
+    await ipc.listMessages(7, 103, null, 30);
+    expect(invokeMock).toHaveBeenCalledWith('list_messages', { conversationId: 7, before: 103, after: null, limit: 30 });
+    await ipc.updateConversation(7, ipc.conversationPatch({ pinned: true }));
+    expect(invokeMock).toHaveBeenCalledWith('update_conversation', {
+      id: 7,
+      patch: { title: null, model: null, system_prompt: null, params: null, pinned: true },
+    });
+    await ipc.stopReply(104);
+    expect(invokeMock).toHaveBeenCalledWith('stop_reply', { replyId: 104 });
+    await ipc.attachBytes('a.png', 'image/png', 'AAAA');
+    expect(invokeMock).toHaveBeenCalledWith('attach_bytes', { name: 'a.png', mime: 'image/png', dataBase64: 'AAAA' });
+    await ipc.searchMessages('rust', 20);
+    expect(invokeMock).toHaveBeenCalledWith('search_messages', { query: 'rust', limit: 20 });
+  });
+
+  it('stream a reply through a channel given to the command', async () => {
+    const started = { conversation_id: 7, user_message_id: 103, reply_id: 104 };
+    invokeMock.mockResolvedValue(started);
+    const events: unknown[] = [];
+    const request = { conversation_id: 7, text: 'Hi', attachments: [], model: null };
+
+    await expect(ipc.sendMessage(request, (event) => events.push(event))).resolves.toEqual(started);
+
+    const [command, args] = invokeMock.mock.calls[0] as [string, { request: unknown; onEvent: { onmessage: (e: unknown) => void } }];
+    expect(command).toBe('send_message');
+    expect(args.request).toEqual(request);
+    args.onEvent.onmessage({ kind: 'delta', content: 'Hel', reasoning: '' });
+    expect(events).toEqual([{ kind: 'delta', content: 'Hel', reasoning: '' }]);
+
+    await ipc.regenerateReply(104, () => {});
+    expect(invokeMock).toHaveBeenLastCalledWith('regenerate_reply', { replyId: 104, onEvent: expect.anything() });
+    await ipc.editAndResend(103, 'Hello', () => {});
+    expect(invokeMock).toHaveBeenLastCalledWith('edit_and_resend', { messageId: 103, text: 'Hello', onEvent: expect.anything() });
+    await ipc.continueReply(104, () => {});
+    expect(invokeMock).toHaveBeenLastCalledWith('continue_reply', { replyId: 104, onEvent: expect.anything() });
   });
 
   it('reject with a normalised IpcError', async () => {

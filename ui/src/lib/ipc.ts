@@ -1,14 +1,23 @@
 // The one door to the Rust side. Every command is a typed function here; every
 // failure reaches the caller as an IpcError `{ code, message, request_id }`.
-import { invoke } from '@tauri-apps/api/core';
+import { Channel, convertFileSrc, invoke } from '@tauri-apps/api/core';
 import type { AppInfo } from './bindings/AppInfo';
+import type { AssetView } from './bindings/AssetView';
 import type { ConnectionReport } from './bindings/ConnectionReport';
+import type { Conversation } from './bindings/Conversation';
+import type { ConversationPage } from './bindings/ConversationPage';
+import type { ConversationPatch } from './bindings/ConversationPatch';
 import type { IpcError } from './bindings/IpcError';
+import type { MessagePage } from './bindings/MessagePage';
 import type { ModelInfo } from './bindings/ModelInfo';
 import type { ModelKind } from './bindings/ModelKind';
 import type { ProfileInput } from './bindings/ProfileInput';
 import type { ProfileView } from './bindings/ProfileView';
+import type { SearchHit } from './bindings/SearchHit';
+import type { SendRequest } from './bindings/SendRequest';
 import type { Settings } from './bindings/Settings';
+import type { TurnEvent } from './bindings/TurnEvent';
+import type { TurnStarted } from './bindings/TurnStarted';
 
 export type { IpcError };
 
@@ -110,4 +119,119 @@ export function listModels(): Promise<ModelInfo[]> {
 /** `baseUrl` names a platform that was tested but not saved; null means the one in use. */
 export function setModelKind(id: string, kind: ModelKind, baseUrl: string | null = null): Promise<ModelInfo[]> {
   return call<ModelInfo[]>('set_model_kind', { id, kind, baseUrl });
+}
+
+// ---- Chat -------------------------------------------------------------------------
+
+/** Every field of a patch left out stays as it is. */
+export function conversationPatch(fields: Partial<ConversationPatch>): ConversationPatch {
+  return { title: null, model: null, system_prompt: null, params: null, pinned: null, ...fields };
+}
+
+export function listConversations(cursor: string | null, limit: number): Promise<ConversationPage> {
+  return call<ConversationPage>('list_conversations', { cursor, limit });
+}
+
+export function getConversation(id: number): Promise<Conversation> {
+  return call<Conversation>('get_conversation', { id });
+}
+
+export function createConversation(model: string | null): Promise<Conversation> {
+  return call<Conversation>('create_conversation', { model });
+}
+
+export function updateConversation(id: number, patch: ConversationPatch): Promise<Conversation> {
+  return call<Conversation>('update_conversation', { id, patch });
+}
+
+export function deleteConversation(id: number): Promise<null> {
+  return call<null>('delete_conversation', { id });
+}
+
+/** Oldest first. Neither cursor: the newest `limit`; `before`: ids < before; `after`: ids > after. */
+export function listMessages(
+  conversationId: number,
+  before: number | null,
+  after: number | null,
+  limit: number,
+): Promise<MessagePage> {
+  return call<MessagePage>('list_messages', { conversationId, before, after, limit });
+}
+
+/** Receives the events of one streaming reply, in order. */
+export type TurnHandler = (event: TurnEvent) => void;
+
+function turnChannel(onEvent: TurnHandler): Channel<TurnEvent> {
+  const channel = new Channel<TurnEvent>();
+  channel.onmessage = onEvent;
+  return channel;
+}
+
+/** Resolves once the user message and the empty reply exist; the reply streams to `onEvent`. */
+export function sendMessage(request: SendRequest, onEvent: TurnHandler): Promise<TurnStarted> {
+  return call<TurnStarted>('send_message', { request, onEvent: turnChannel(onEvent) });
+}
+
+export function stopReply(replyId: number): Promise<null> {
+  return call<null>('stop_reply', { replyId });
+}
+
+/** The old reply is replaced by a new one (`reply_id`). */
+export function regenerateReply(replyId: number, onEvent: TurnHandler): Promise<TurnStarted> {
+  return call<TurnStarted>('regenerate_reply', { replyId, onEvent: turnChannel(onEvent) });
+}
+
+/** Changes the user message, deletes everything after it and streams a new reply. */
+export function editAndResend(messageId: number, text: string, onEvent: TurnHandler): Promise<TurnStarted> {
+  return call<TurnStarted>('edit_and_resend', { messageId, text, onEvent: turnChannel(onEvent) });
+}
+
+/** Same reply id; new deltas append to the text it has. */
+export function continueReply(replyId: number, onEvent: TurnHandler): Promise<TurnStarted> {
+  return call<TurnStarted>('continue_reply', { replyId, onEvent: turnChannel(onEvent) });
+}
+
+export function attachFile(path: string): Promise<AssetView> {
+  return call<AssetView>('attach_file', { path });
+}
+
+export function attachBytes(name: string, mime: string, dataBase64: string): Promise<AssetView> {
+  return call<AssetView>('attach_bytes', { name, mime, dataBase64 });
+}
+
+/** Snippets mark the matched words between \u0002 and \u0003. */
+export function searchMessages(query: string, limit: number): Promise<SearchHit[]> {
+  return call<SearchHit[]>('search_messages', { query, limit });
+}
+
+/** Writes the conversation as Markdown; resolves to the file's absolute path. */
+export function exportConversation(id: number): Promise<string> {
+  return call<string>('export_conversation', { id });
+}
+
+/** A URL the webview can load for a file of the media store. */
+export function fileSrc(path: string): string {
+  try {
+    return convertFileSrc(path);
+  } catch {
+    return '';
+  }
+}
+
+export type FileDropEvent = { type: 'enter' | 'over' | 'leave' } | { type: 'drop'; paths: string[] };
+
+/**
+ * Files dragged onto the window. Tauri takes over HTML5 drops, so this is the only way
+ * to get them; outside Tauri it does nothing. Resolves to the function that stops it.
+ */
+export async function onFileDrop(handler: (event: FileDropEvent) => void): Promise<() => void> {
+  try {
+    const { getCurrentWebview } = await import('@tauri-apps/api/webview');
+    return await getCurrentWebview().onDragDropEvent((event) => {
+      const payload = event.payload;
+      handler(payload.type === 'drop' ? { type: 'drop', paths: payload.paths } : { type: payload.type });
+    });
+  } catch {
+    return () => {};
+  }
 }

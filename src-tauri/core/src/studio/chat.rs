@@ -358,7 +358,10 @@ impl<'a> ReplyWriter<'a> {
             Err(None) => (MessageStatus::Interrupted, None),
             Err(Some(e)) => (MessageStatus::Failed, Some(e)),
         };
-        let message = error.as_ref().map(|e| e.to_string());
+        // A reply cut at the token limit is complete, with a note that it can be continued.
+        let cut_off = (status == MessageStatus::Complete && finish_reason == Some("length"))
+            .then_some("The reply reached its maximum length.".to_string());
+        let message = error.as_ref().map(|e| e.to_string()).or(cut_off);
         let request_id = request_id.or(error.as_ref().and_then(|e| e.request_id()));
         let _ = self.studio.library.finish_reply(self.reply_id, status, message.as_deref(), finish_reason, request_id);
         if let Some(usage) = self.usage {

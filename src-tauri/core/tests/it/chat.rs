@@ -296,3 +296,20 @@ async fn a_crash_mid_stream_leaves_an_interrupted_reply_after_restart() {
     let m = reopened.library().message(reply).unwrap();
     assert_eq!((m.status, m.content.as_str()), (MessageStatus::Interrupted, "half of it"));
 }
+
+#[tokio::test]
+async fn a_reply_cut_at_the_length_limit_says_so_and_stays_complete() {
+    let c = chat().await;
+    let conversation = c.studio.create_conversation(Some("gpt-4o-mini")).unwrap();
+    c.studio
+        .update_conversation(conversation.id, ConversationPatch { params: Some(ChatParams { max_tokens: Some(5), ..Default::default() }), ..Default::default() })
+        .unwrap();
+    let (sink, events) = recorder();
+    let (started, task) = c.studio.send_message(SendRequest { conversation_id: Some(conversation.id), ..ask("tell me everything", "gpt-4o-mini") }, sink).unwrap();
+    let outcome = task.await;
+    assert_eq!(outcome.status, MessageStatus::Complete);
+    assert!(outcome.error.is_none());
+    let reply = c.studio.library().message(started.reply_id).unwrap();
+    assert!(reply.error.as_deref().is_some_and(|e| e.contains("maximum length")));
+    assert!(matches!(events.lock().unwrap().last(), Some(TurnEvent::Finished { status: MessageStatus::Complete, error: Some(_), code: None })));
+}
