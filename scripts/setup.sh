@@ -20,7 +20,7 @@ DEBIAN_PACKAGES=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav
   gnome-keyring libsecret-tools dbus-x11
   imagemagick libvips-tools ffmpeg sox espeak-ng libimage-exiftool-perl
-  fonts-noto-cjk
+  fonts-noto-cjk fonts-noto-color-emoji
 )
 
 missing=()
