@@ -233,7 +233,7 @@ impl RawHttp {
         let t0 = Instant::now();
         self.stream.write_all(&self.request).await.unwrap();
         let mut first = None;
-        let mut scanned = 0;
+        let mut scanned: usize = 0;
         loop {
             let n = self.stream.read(&mut chunk).await.unwrap();
             assert!(n > 0, "the simulator closed the connection");

@@ -526,3 +526,45 @@ ipc_type! {
         },
     }
 }
+
+// ---- Video ----------------------------------------------------------------------------------
+
+ipc_type! {
+    /// Which of the gateway's two video APIs to use.
+    #[serde(rename_all = "lowercase")]
+    #[derive(Copy, Eq, Default)]
+    pub enum VideoApi {
+        /// `/v1/videos` for sora-style models, `/v1/video/generations` for the rest.
+        #[default]
+        Auto,
+        /// `/v1/video/generations` (the generic task API).
+        Tasks,
+        /// `/v1/videos` (the OpenAI-style API).
+        Videos,
+    }
+}
+
+ipc_type! {
+    pub struct VideoRequest {
+        pub model: String,
+        pub prompt: String,
+        /// A stored image to use as the first frame (image-to-video).
+        #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+        pub image_asset_id: Option<i64>,
+        #[serde(default)]
+        pub size: Option<String>,
+        #[serde(default)]
+        pub seconds: Option<u32>,
+        #[serde(default)]
+        pub fps: Option<u32>,
+        #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+        pub seed: Option<i64>,
+        #[serde(default)]
+        pub api: VideoApi,
+        #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+        pub parent_generation_id: Option<i64>,
+    }
+}

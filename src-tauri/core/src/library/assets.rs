@@ -75,6 +75,11 @@ impl Library {
         self.asset(id)
     }
 
+    pub fn set_asset_duration(&self, id: i64, duration_ms: i64) -> Result<()> {
+        self.conn().execute("UPDATE assets SET duration_ms = ?2 WHERE id = ?1", (id, duration_ms))?;
+        Ok(())
+    }
+
     pub fn asset(&self, id: i64) -> Result<AssetView> {
         let row = self
             .conn()

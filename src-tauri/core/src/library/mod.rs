@@ -3,6 +3,7 @@
 pub mod assets;
 pub mod conversations;
 pub mod generations;
+pub mod jobs;
 pub mod messages;
 mod migrations;
 pub mod profiles;

@@ -3,6 +3,7 @@
 
 mod images;
 pub mod labels;
+pub mod video;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -56,6 +57,7 @@ pub fn extension(mime: &str) -> &'static str {
         "audio/ogg" => "ogg",
         "audio/aac" => "aac",
         "video/mp4" => "mp4",
+        "video/webm" => "webm",
         _ => "bin",
     }
 }
@@ -136,6 +138,41 @@ impl Library {
         let bytes = std::fs::read(path).map_err(|e| Error::InvalidInput(format!("cannot read {}: {e}", path.display())))?;
         let name = path.file_name().and_then(|n| n.to_str());
         self.import_image(&bytes, name)
+    }
+
+    /// Stores a generated video with its poster (as the asset's thumbnail) and duration.
+    pub fn store_generated_video(&self, bytes: &[u8]) -> Result<AssetView> {
+        let mime = video::sniff_video(bytes)?;
+        let sha = sha256_hex(bytes);
+        let root = self.media_root();
+        let path = root.join(file_name(&sha, mime));
+        write_atomically(&path, bytes)?;
+        let (poster, duration_ms) = video::poster_and_duration(&path);
+        let mut size = (None, None);
+        let has_thumbnail = match poster {
+            Some(jpeg) => {
+                let frame = inspect_image(&jpeg).ok();
+                size = (frame.as_ref().map(|f| f.width), frame.as_ref().map(|f| f.height));
+                let thumb = images::thumbnail_jpeg(&jpeg, None)?.unwrap_or(jpeg);
+                write_atomically(&root.join(thumbnail_name(&sha)), &thumb)?;
+                true
+            }
+            None => false,
+        };
+        let asset = self.insert_asset(&NewAsset {
+            sha256: &sha,
+            mime,
+            size_bytes: bytes.len() as i64,
+            width: size.0,
+            height: size.1,
+            origin: Origin::Generated.as_str(),
+            original_name: None,
+            has_thumbnail,
+        })?;
+        if let Some(ms) = duration_ms {
+            self.set_asset_duration(asset.id, ms)?;
+        }
+        Ok(asset)
     }
 
     /// Removes files no row refers to any more (and their thumbnails).

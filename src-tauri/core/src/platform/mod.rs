@@ -10,6 +10,7 @@ pub mod images;
 pub mod models;
 pub mod responses;
 mod sse;
+pub mod video;
 
 pub use base_url::BaseUrl;
 pub use client::{http_client, HttpOptions, PlatformClient, RetryPolicy, Safety};

@@ -38,11 +38,32 @@ const UI_BATCH: Duration = Duration::from_millis(40);
 const DB_BATCH: Duration = Duration::from_millis(250);
 const CONTINUE_PROMPT: &str = "Continue exactly where your previous answer stopped. Do not repeat anything.";
 
-/// The running turns of this process, by reply id, so Stop can cancel them.
+/// The running turns (by reply id) and video jobs (by generation id) of this process,
+/// so Stop and Cancel can reach them.
 #[derive(Default)]
-pub(crate) struct RunningTurns(Mutex<HashMap<i64, CancellationToken>>);
+pub(crate) struct RunningTurns(Mutex<HashMap<i64, CancellationToken>>, Mutex<HashMap<i64, CancellationToken>>);
 
 impl RunningTurns {
+    pub(crate) fn start_job(&self, generation_id: i64) -> CancellationToken {
+        let token = CancellationToken::new();
+        self.1.lock().unwrap_or_else(|p| p.into_inner()).insert(generation_id, token.clone());
+        token
+    }
+
+    pub(crate) fn end_job(&self, generation_id: i64) {
+        self.1.lock().unwrap_or_else(|p| p.into_inner()).remove(&generation_id);
+    }
+
+    pub(crate) fn cancel_job(&self, generation_id: i64) -> bool {
+        match self.1.lock().unwrap_or_else(|p| p.into_inner()).get(&generation_id) {
+            Some(token) => {
+                token.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
     fn start(&self, reply_id: i64) -> CancellationToken {
         let token = CancellationToken::new();
         self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(reply_id, token.clone());

@@ -5,6 +5,7 @@ mod chat;
 mod connection;
 mod conversations;
 mod images;
+mod video;
 
 use std::path::PathBuf;
 use std::sync::RwLock;
@@ -12,6 +13,7 @@ use std::sync::RwLock;
 pub use chat::{title_from, TurnOutcome, TurnSink, TurnTask};
 pub use connection::DemoPlatform;
 pub use images::{GenerationSink, GenerationTask};
+pub use video::PollSchedule;
 
 use crate::error::{Error, Result};
 use crate::library::Library;
@@ -33,6 +35,8 @@ pub struct StudioOptions {
     pub api_key_override: Option<String>,
     pub http: HttpOptions,
     pub retry: Option<RetryPolicy>,
+    /// How often video jobs are polled (tests shorten it).
+    pub video_polls: Option<PollSchedule>,
 }
 
 pub struct Studio {

@@ -6,6 +6,7 @@ mod client_faults;
 mod images;
 mod keychain;
 mod studio_profiles;
+mod video;
 
 use std::time::Duration;
 
