@@ -32,6 +32,8 @@ const COMMANDS: &[&str] = &[
     "set_rating",
     "delete_generation",
     "export_image",
+    "generate_video",
+    "cancel_video",
 ];
 
 fn main() {

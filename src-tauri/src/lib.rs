@@ -19,6 +19,7 @@ pub struct AppState {
 pub fn run() {
     tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             let data_dir = paths::data_dir(None)?;
             let demo = demo::DemoServer::start();
@@ -30,7 +31,14 @@ pub fn run() {
             let studio = Studio::open(options, KeyStore::from_env())?;
             // The webview may load files from the media store, and nothing else on disk.
             app.asset_protocol_scope().allow_directory(data_dir.join("media"), true)?;
-            app.manage(AppState { studio: Arc::new(studio), _demo: demo });
+            let studio = Arc::new(studio);
+            // Video jobs a previous run left going are followed again, with no window needed.
+            for task in studio.resume_video_jobs(commands::video_sink(app.handle().clone(), None))? {
+                tauri::async_runtime::spawn(async move {
+                    let _ = task.await;
+                });
+            }
+            app.manage(AppState { studio, _demo: demo });
             window::open_main(app.handle())?;
             Ok(())
         })
@@ -66,6 +74,8 @@ pub fn run() {
             commands::set_rating,
             commands::delete_generation,
             commands::export_image,
+            commands::generate_video,
+            commands::cancel_video,
         ])
         .run(tauri::generate_context!())
         .expect("Nexhina Studio could not start");

@@ -4,6 +4,7 @@
 mod chat;
 mod images;
 mod output;
+mod video;
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -56,6 +57,8 @@ enum Command {
     /// Browse the gallery and export labelled copies
     #[command(subcommand)]
     Gallery(images::GalleryCommand),
+    /// Generate a video (a job the app can resume); prints the saved file's path
+    Video(video::VideoArgs),
 }
 
 #[derive(Subcommand)]
@@ -106,6 +109,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::History(command) => chat::history(&studio, command, json),
         Command::Image(args) => images::image(&studio, args, json).await,
         Command::Gallery(command) => images::gallery(&studio, command, json),
+        Command::Video(args) => video::video(&studio, args, json).await,
         Command::Models => output::models(&studio.list_models().await?, json),
         Command::Config(ConfigCommand::Show) => output::profile(&studio.profile_view()?, &studio.app_info()?, json),
         Command::Config(ConfigCommand::SetBaseUrl { url }) => {

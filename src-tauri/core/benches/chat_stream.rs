@@ -44,6 +44,12 @@ fn main() {
     rt.block_on(async { tokio::spawn(run()).await.unwrap() });
 }
 
+/// How many samples took longer than 20 ms (stalls, not steady-state cost).
+fn stalls(samples: &[Duration]) -> String {
+    let n = samples.iter().filter(|d| **d > Duration::from_millis(20)).count();
+    format!("{n}/{}", samples.len())
+}
+
 async fn run() {
     let sim = Simulator::start(SimConfig { chunk_delay: Duration::ZERO, ..SimConfig::default() }).await.unwrap();
     let base = sim.base_url();
@@ -74,6 +80,8 @@ async fn run() {
     println!();
     latency(&sim, &studio, &base, &body, &body_text).await;
     sim.shutdown().await;
+    println!();
+    paced_first_delta(&body_text).await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -149,7 +157,10 @@ fn curl_content_chars(url: &str, body: &str) -> (usize, usize) {
 
 async fn throughput(sim: &Simulator, studio: &Arc<Studio>, base: &str, body: &str) {
     let url = format!("{base}/v1/chat/completions");
-    let (curl_chars, events) = curl_content_chars(&url, body);
+    let (curl_chars, events) = {
+        let (url, body) = (url.clone(), body.to_string());
+        tokio::task::spawn_blocking(move || curl_content_chars(&url, &body)).await.unwrap()
+    };
     for _ in 0..THROUGHPUT_WARMUP {
         studio_turn(studio).await;
         curl_once(&url, body).await;
@@ -183,7 +194,7 @@ async fn throughput(sim: &Simulator, studio: &Arc<Studio>, base: &str, body: &st
     println!(
         "1. stream throughput — reply {chars} chars ≈ {tokens:.0} tokens (tokens = chars/4), {events} data events; {THROUGHPUT_RUNS} runs each, interleaved"
     );
-    println!("   {:<52} {:>8} {:>8} {:>12}", "path", "p50 ms", "p95 ms", "tok/s @p50");
+    println!("   {:<52} {:>8} {:>8} {:>12} {:>10}", "path", "p50 ms", "p95 ms", "tok/s @p50", ">20 ms");
     let rows: [(&str, &Vec<Duration>); 3] = [
         ("core: Studio::send_message → task.await (SQLite)", &core),
         ("curl -N: process wall time (spawn → exit)", &wall),
@@ -191,7 +202,7 @@ async fn throughput(sim: &Simulator, studio: &Arc<Studio>, base: &str, body: &st
     ];
     for (name, samples) in rows {
         let p50 = median_ms(samples);
-        println!("   {:<52} {:>8.2} {:>8.2} {:>12.0}", name, p50, pct_ms(samples, 95.0), tps(p50));
+        println!("   {:<52} {:>8.2} {:>8.2} {:>12.0} {:>10}", name, p50, pct_ms(samples, 95.0), tps(p50), stalls(samples));
     }
     let core_p50 = median_ms(&core);
     println!(
@@ -319,32 +330,113 @@ async fn latency(sim: &Simulator, studio: &Arc<Studio>, base: &str, body: &serde
     let paired = |a: &[Duration], b: &[Duration]| median_f64(&a.iter().zip(b).map(|(x, y)| ms(*x) - ms(*y)).collect::<Vec<_>>());
     println!("2. latency to first token — send → first content; {LATENCY_RUNS} runs each, interleaved, keep-alive connections");
     println!(
-        "   {:<52} {:>8} {:>8} {:>11} {:>13}",
-        "path", "p50 ms", "p95 ms", "Δ vs raw", "whole reply"
+        "   {:<52} {:>8} {:>8} {:>11} {:>13} {:>7}",
+        "path", "p50 ms", "p95 ms", "Δ vs raw", "whole reply", ">20 ms"
     );
     println!(
-        "   {:<52} {:>8.3} {:>8.3} {:>11} {:>10.3} ms",
+        "   {:<52} {:>8.3} {:>8.3} {:>11} {:>10.3} ms {:>7}",
         "raw tokio TcpStream, HTTP/1.1 by hand: first byte",
         median_ms(&raw_first),
         pct_ms(&raw_first, 95.0),
         "—",
-        median_ms(&raw_total)
+        median_ms(&raw_total),
+        stalls(&raw_first)
     );
     println!(
-        "   {:<52} {:>8.3} {:>8.3} {:>+8.3} ms {:>10.3} ms",
+        "   {:<52} {:>8.3} {:>8.3} {:>+8.3} ms {:>10.3} ms {:>7}",
         "core platform::chat::stream_chat: first Content",
         median_ms(&plat_first),
         pct_ms(&plat_first, 95.0),
         paired(&plat_first, &raw_first),
-        median_ms(&plat_total)
+        median_ms(&plat_total),
+        stalls(&plat_first)
     );
     println!(
-        "   {:<52} {:>8.3} {:>8.3} {:>+8.3} ms {:>10.3} ms",
+        "   {:<52} {:>8.3} {:>8.3} {:>+8.3} ms {:>10.3} ms {:>7}",
         "core Studio::send_message: first TurnEvent::Delta",
         median_ms(&studio_first),
         pct_ms(&studio_first, 95.0),
         paired(&studio_first, &raw_first),
-        median_ms(&studio_total)
+        median_ms(&studio_total),
+        stalls(&studio_first)
     );
     println!("   Δ = median of per-iteration differences (target < 1 ms); \"whole reply\" = p50 time to the end of the stream/turn");
+    println!("   >20 ms = runs that took longer than 20 ms");
+}
+
+// ---------------------------------------------------------------------------------------
+// 2b. The same first token with the demo's pacing (15 ms between events)
+
+const PACED_RUNS: usize = 30;
+
+/// Raw socket: a fresh connection per run, read until the first content byte, then dropped.
+async fn raw_paced_first(base: &str, body: &str) -> Duration {
+    let mut raw = RawHttp::connect(base, body).await;
+    let mut chunk = [0u8; 16 * 1024];
+    let t0 = Instant::now();
+    raw.stream.write_all(&raw.request).await.unwrap();
+    loop {
+        let n = raw.stream.read(&mut chunk).await.unwrap();
+        assert!(n > 0);
+        raw.buf.extend_from_slice(&chunk[..n]);
+        if has_content(&raw.buf) {
+            return t0.elapsed();
+        }
+    }
+}
+
+/// Studio: send, wait for the first Delta, then Stop the turn.
+async fn studio_paced_first(studio: &Arc<Studio>) -> Duration {
+    let (tx, rx) = tokio::sync::oneshot::channel::<Instant>();
+    let tx = std::sync::Mutex::new(Some(tx));
+    let sink: TurnSink = Arc::new(move |event| {
+        if let TurnEvent::Delta { content, .. } = &event {
+            if !content.is_empty() {
+                if let Some(tx) = tx.lock().unwrap().take() {
+                    let _ = tx.send(Instant::now());
+                }
+            }
+        }
+    });
+    let request = SendRequest { conversation_id: None, text: PROMPT.into(), attachments: Vec::new(), model: Some(MODEL.into()) };
+    let t0 = Instant::now();
+    let (started, task) = studio.send_message(request, sink).unwrap();
+    let handle = tokio::spawn(task);
+    let first = rx.await.expect("a delta").duration_since(t0);
+    studio.stop_reply(started.reply_id).unwrap();
+    handle.await.unwrap();
+    first
+}
+
+async fn paced_first_delta(body: &str) {
+    let sim = Simulator::start(SimConfig { chunk_delay: Duration::from_millis(15), ..SimConfig::default() }).await.unwrap();
+    let base = sim.base_url();
+    let dir = tempfile::tempdir().unwrap();
+    let studio = Arc::new(
+        Studio::open(
+            StudioOptions {
+                data_dir: dir.path().to_path_buf(),
+                demo: Some(DemoPlatform { base_url: base.clone(), api_key: KEY.into() }),
+                ..StudioOptions::default()
+            },
+            KeyStore::new("nexhina-studio-bench", None),
+        )
+        .unwrap(),
+    );
+    for _ in 0..3 {
+        raw_paced_first(&base, body).await;
+        studio_paced_first(&studio).await;
+    }
+    let (mut raw, mut core) = (Vec::new(), Vec::new());
+    for _ in 0..PACED_RUNS {
+        raw.push(raw_paced_first(&base, body).await);
+        core.push(studio_paced_first(&studio).await);
+    }
+    let diffs: Vec<f64> = raw.iter().zip(&core).map(|(r, c)| ms(*c) - ms(*r)).collect();
+    println!("2b. first token with the demo's pacing (chunk_delay 15 ms; content starts with the 3rd event), {PACED_RUNS} runs each");
+    println!("   {:<52} {:>8} {:>8}", "path", "p50 ms", "p95 ms");
+    println!("   {:<52} {:>8.2} {:>8.2}", "raw tokio TcpStream: first content byte", median_ms(&raw), pct_ms(&raw, 95.0));
+    println!("   {:<52} {:>8.2} {:>8.2}", "core Studio::send_message: first TurnEvent::Delta", median_ms(&core), pct_ms(&core, 95.0));
+    println!("   Δ p50 {:+.2} ms (not paired: separate requests)", median_f64(&diffs));
+    sim.shutdown().await;
 }

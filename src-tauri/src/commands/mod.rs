@@ -3,10 +3,12 @@
 mod chat;
 mod images;
 mod settings;
+mod video;
 
 pub use chat::*;
 pub use images::*;
 pub use settings::*;
+pub use video::*;
 
 use nexhina_core::types::IpcError;
 use serde::Serialize;

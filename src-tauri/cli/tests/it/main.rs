@@ -254,3 +254,16 @@ async fn image_prints_saved_paths_and_gallery_exports_a_labelled_copy() {
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("not an image"), "{}", stderr(&bad));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn video_follows_the_job_and_prints_the_file() {
+    let sim = Simulator::start(SimConfig { video_step: std::time::Duration::from_millis(100), ..SimConfig::default() }).await.unwrap();
+    let run = Run::new();
+    let out = run.run(&["--base-url", &sim.base_url(), "--api-key", "sk-demo", "video", "--seconds", "4", "waves", "at", "dawn"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let path = stdout(&out).trim().to_string();
+    assert!(path.ends_with(".mp4") && std::path::Path::new(&path).exists(), "{path}");
+    let list = run.run(&["gallery", "list", "--kind", "video", "--json"]);
+    let items: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(items[0]["status"], "complete");
+}
