@@ -22,6 +22,8 @@ vi.mock('./lib/ipc', async (importOriginal) => {
     listConversations: vi.fn(),
     listMessages: vi.fn(),
     getConversation: vi.fn(),
+    listGallery: vi.fn(),
+    galleryModels: vi.fn(),
     onFileDrop: vi.fn(),
   };
 });
@@ -35,6 +37,8 @@ beforeEach(() => {
   chat.reset();
   vi.mocked(ipc.listModels).mockResolvedValue(models);
   vi.mocked(ipc.listConversations).mockResolvedValue({ items: [], next_cursor: null });
+  vi.mocked(ipc.listGallery).mockResolvedValue({ items: [], next_cursor: null });
+  vi.mocked(ipc.galleryModels).mockResolvedValue([]);
   vi.mocked(ipc.onFileDrop).mockResolvedValue(() => {});
 });
 
@@ -88,6 +92,8 @@ describe('App', () => {
 
     await user.click(screen.getByRole('button', { name: 'Images' }));
     expect(screen.getByRole('heading', { level: 1 })).toHaveTextContent('Images');
+    expect(screen.getByTestId('view-images')).toBeInTheDocument();
+    expect(await screen.findByTestId('gallery-empty')).toHaveTextContent('No images yet');
 
     screen.getByTestId('nav-images').focus();
     await user.keyboard('{ArrowDown}');

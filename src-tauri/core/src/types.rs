@@ -568,3 +568,82 @@ ipc_type! {
         pub parent_generation_id: Option<i64>,
     }
 }
+
+// ---- Speech -------------------------------------------------------------------------------
+
+ipc_type! {
+    pub struct SpeechRequest {
+        pub model: String,
+        pub text: String,
+        pub voice: String,
+        /// mp3 (default), wav, flac, aac, opus, pcm.
+        #[serde(default)]
+        pub format: Option<String>,
+        #[serde(default)]
+        pub speed: Option<f32>,
+        /// Style instructions (gpt-4o-mini-tts).
+        #[serde(default)]
+        pub instructions: Option<String>,
+    }
+}
+
+ipc_type! {
+    #[serde(rename_all = "lowercase")]
+    #[derive(Copy, Eq, Default)]
+    pub enum TranscriptFormat { #[default] Json, Text, Srt, Vtt, Verbose }
+}
+
+ipc_type! {
+    pub struct TranscriptionRequest {
+        /// A stored audio file (from `attach_audio`).
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub asset_id: i64,
+        #[serde(default)]
+        pub model: Option<String>,
+        /// ISO-639-1 hint; ignored for translation.
+        #[serde(default)]
+        pub language: Option<String>,
+        #[serde(default)]
+        pub prompt: Option<String>,
+        #[serde(default)]
+        pub format: TranscriptFormat,
+        /// Translate into English instead of transcribing.
+        #[serde(default)]
+        pub translate: bool,
+    }
+}
+
+ipc_type! {
+    pub struct TranscriptSegment {
+        pub start: f64,
+        pub end: f64,
+        pub text: String,
+    }
+}
+
+ipc_type! {
+    pub struct Transcript {
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub generation_id: i64,
+        pub text: String,
+        pub language: Option<String>,
+        pub duration: Option<f64>,
+        pub segments: Vec<TranscriptSegment>,
+        /// The answer as the platform gave it for srt/vtt/text formats.
+        pub raw: Option<String>,
+    }
+}
+
+ipc_type! {
+    /// What the native audio player is doing.
+    pub struct PlaybackState {
+        #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+        pub asset_id: Option<i64>,
+        pub playing: bool,
+        pub paused: bool,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub position_ms: u64,
+        #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+        pub duration_ms: Option<u64>,
+    }
+}

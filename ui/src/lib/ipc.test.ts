@@ -95,6 +95,47 @@ describe('commands', () => {
     expect(invokeMock).toHaveBeenLastCalledWith('continue_reply', { replyId: 104, onEvent: expect.anything() });
   });
 
+  it('pass gallery arguments in camelCase and report generations through a channel', async () => {
+    invokeMock.mockResolvedValue(null);
+    const filter = { kind: 'image' as const, model: null, favourites: true, min_rating: 3, since: null, until: null, query: 'fox' };
+    await ipc.listGallery(filter, '1700:9', 100);
+    expect(invokeMock).toHaveBeenCalledWith('list_gallery', { filter, cursor: '1700:9', limit: 100 });
+    await ipc.exportImage(9, 2, false);
+    expect(invokeMock).toHaveBeenCalledWith('export_image', { id: 9, output: 2, includePrompt: false });
+    await ipc.setRating(9, null);
+    expect(invokeMock).toHaveBeenCalledWith('set_rating', { id: 9, rating: null });
+    await ipc.setFavourite(9, true);
+    expect(invokeMock).toHaveBeenCalledWith('set_favourite', { id: 9, favourite: true });
+    await ipc.deleteGeneration(9);
+    expect(invokeMock).toHaveBeenCalledWith('delete_generation', { id: 9 });
+    await ipc.getGeneration(9);
+    expect(invokeMock).toHaveBeenCalledWith('get_generation', { id: 9 });
+    await ipc.galleryModels();
+    expect(invokeMock).toHaveBeenCalledWith('gallery_models', undefined);
+
+    const events: unknown[] = [];
+    const request = {
+      model: 'dall-e-3',
+      prompt: 'A fox',
+      size: '1024x1024',
+      n: 1,
+      quality: null,
+      style: null,
+      extra: null,
+      input_asset_ids: [],
+      mask_asset_id: null,
+      parent_generation_id: null,
+    };
+    await ipc.generateImages(request, (event) => events.push(event));
+    const [command, args] = invokeMock.mock.lastCall as [string, { request: unknown; onEvent: { onmessage: (e: unknown) => void } }];
+    expect(command).toBe('generate_images');
+    expect(args.request).toEqual(request);
+    args.onEvent.onmessage({ kind: 'progress', id: 5, status: 'running', progress: 50 });
+    expect(events).toEqual([{ kind: 'progress', id: 5, status: 'running', progress: 50 }]);
+    await ipc.rerunGeneration(5, () => {});
+    expect(invokeMock).toHaveBeenLastCalledWith('rerun_generation', { id: 5, onEvent: expect.anything() });
+  });
+
   it('reject with a normalised IpcError', async () => {
     invokeMock.mockImplementation(() => Promise.reject('window.__TAURI_INTERNALS__ is undefined'));
     await expect(ipc.appInfo()).rejects.toEqual({

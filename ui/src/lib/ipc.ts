@@ -7,6 +7,12 @@ import type { ConnectionReport } from './bindings/ConnectionReport';
 import type { Conversation } from './bindings/Conversation';
 import type { ConversationPage } from './bindings/ConversationPage';
 import type { ConversationPatch } from './bindings/ConversationPatch';
+import type { GalleryFilter } from './bindings/GalleryFilter';
+import type { GalleryItem } from './bindings/GalleryItem';
+import type { GalleryPage } from './bindings/GalleryPage';
+import type { GenerationEvent } from './bindings/GenerationEvent';
+import type { GenerationView } from './bindings/GenerationView';
+import type { ImageRequest } from './bindings/ImageRequest';
 import type { IpcError } from './bindings/IpcError';
 import type { MessagePage } from './bindings/MessagePage';
 import type { ModelInfo } from './bindings/ModelInfo';
@@ -207,6 +213,63 @@ export function searchMessages(query: string, limit: number): Promise<SearchHit[
 /** Writes the conversation as Markdown; resolves to the file's absolute path. */
 export function exportConversation(id: number): Promise<string> {
   return call<string>('export_conversation', { id });
+}
+
+// ---- Images and the gallery --------------------------------------------------------
+
+/** Receives the progress of one generation and, last, its `finished` event. */
+export type GenerationHandler = (event: GenerationEvent) => void;
+
+function generationChannel(onEvent: GenerationHandler): Channel<GenerationEvent> {
+  const channel = new Channel<GenerationEvent>();
+  channel.onmessage = onEvent;
+  return channel;
+}
+
+/** Resolves at once with the new card ("running"); the outcome arrives on `onEvent`. */
+export function generateImages(request: ImageRequest, onEvent: GenerationHandler): Promise<GalleryItem> {
+  return call<GalleryItem>('generate_images', { request, onEvent: generationChannel(onEvent) });
+}
+
+/** A new generation with the same settings and inputs, made from the old one. */
+export function rerunGeneration(id: number, onEvent: GenerationHandler): Promise<GalleryItem> {
+  return call<GalleryItem>('rerun_generation', { id, onEvent: generationChannel(onEvent) });
+}
+
+/** Newest first; pass `next_cursor` back for the following page. */
+export function listGallery(filter: GalleryFilter, cursor: string | null, limit: number): Promise<GalleryPage> {
+  return call<GalleryPage>('list_gallery', { filter, cursor, limit });
+}
+
+/** The models that made something in the gallery, for its filter. */
+export function galleryModels(): Promise<string[]> {
+  return call<string[]>('gallery_models');
+}
+
+export function getGeneration(id: number): Promise<GenerationView> {
+  return call<GenerationView>('get_generation', { id });
+}
+
+export function setFavourite(id: number, favourite: boolean): Promise<GalleryItem> {
+  return call<GalleryItem>('set_favourite', { id, favourite });
+}
+
+/** 1 to 5 stars; null clears the rating. */
+export function setRating(id: number, rating: number | null): Promise<GalleryItem> {
+  return call<GalleryItem>('set_rating', { id, rating });
+}
+
+/** Deletes the generation's files, thumbnails and row. */
+export function deleteGeneration(id: number): Promise<null> {
+  return call<null>('delete_generation', { id });
+}
+
+/**
+ * Writes a labelled copy (IPTC "trainedAlgorithmicMedia", the model, the prompt when
+ * `includePrompt`) of output `output` (0-based) to Downloads; resolves to its path.
+ */
+export function exportImage(id: number, output: number, includePrompt: boolean): Promise<string> {
+  return call<string>('export_image', { id, output, includePrompt });
 }
 
 /** A URL the webview can load for a file of the media store. */

@@ -1,6 +1,7 @@
 //! The media store: files named by their sha256 under `<data dir>/media`, thumbnails beside
 //! them. Metadata lives in the library's `assets` table.
 
+pub mod audio;
 mod images;
 pub mod labels;
 pub mod video;
@@ -56,6 +57,10 @@ pub fn extension(mime: &str) -> &'static str {
         "audio/flac" => "flac",
         "audio/ogg" => "ogg",
         "audio/aac" => "aac",
+        "audio/mp4" => "m4a",
+        "audio/webm" => "webm",
+        "audio/opus" => "opus",
+        "audio/pcm" => "pcm",
         "video/mp4" => "mp4",
         "video/webm" => "webm",
         _ => "bin",
@@ -138,6 +143,49 @@ impl Library {
         let bytes = std::fs::read(path).map_err(|e| Error::InvalidInput(format!("cannot read {}: {e}", path.display())))?;
         let name = path.file_name().and_then(|n| n.to_str());
         self.import_image(&bytes, name)
+    }
+
+    /// Stores audio: a clip the platform spoke, or a recording or file the user brings for
+    /// transcription (checked to be audio before anything is sent).
+    pub fn store_audio(&self, bytes: &[u8], mime: &str, origin: Origin, original_name: Option<&str>) -> Result<AssetView> {
+        let sha = sha256_hex(bytes);
+        let path = self.media_root().join(file_name(&sha, mime));
+        write_atomically(&path, bytes)?;
+        let name = original_name.map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n)).filter(|n| !n.is_empty());
+        let asset = self.insert_asset(&NewAsset {
+            sha256: &sha,
+            mime,
+            size_bytes: bytes.len() as i64,
+            width: None,
+            height: None,
+            origin: origin.as_str(),
+            original_name: name,
+            has_thumbnail: false,
+        })?;
+        if let Some(duration) = audio::duration_of(&path) {
+            self.set_asset_duration(asset.id, duration.as_millis() as i64)?;
+        }
+        Ok(asset)
+    }
+
+    /// Brings an audio file from disk for transcription: size and format checked first.
+    pub fn import_audio_file(&self, path: &Path) -> Result<AssetView> {
+        let meta = std::fs::metadata(path).map_err(|e| Error::InvalidInput(format!("cannot read {}: {e}", path.display())))?;
+        if !meta.is_file() {
+            return Err(Error::InvalidInput(format!("{} is not a file", path.display())));
+        }
+        if meta.len() > audio::MAX_AUDIO_BYTES {
+            return Err(Error::InvalidInput(format!(
+                "the file is {:.1} MB; the platform takes audio up to {} MB",
+                meta.len() as f64 / 1_048_576.0,
+                audio::MAX_AUDIO_BYTES / 1_048_576
+            )));
+        }
+        let bytes = std::fs::read(path).map_err(|e| Error::InvalidInput(format!("cannot read {}: {e}", path.display())))?;
+        let mime = audio::sniff_audio(&bytes).ok_or_else(|| {
+            Error::InvalidInput("this file is not audio the platform can read (flac, mp3, mp4, m4a, ogg, wav or webm)".into())
+        })?;
+        self.store_audio(&bytes, mime, Origin::Uploaded, path.file_name().and_then(|n| n.to_str()))
     }
 
     /// Stores a generated video with its poster (as the asset's thumbnail) and duration.

@@ -313,6 +313,7 @@ struct ReplyWriter<'a> {
     db_dirty: bool,
     usage: Option<TokenUsage>,
     sink: TurnSink,
+    sent_any: bool,
 }
 
 impl<'a> ReplyWriter<'a> {
@@ -328,6 +329,7 @@ impl<'a> ReplyWriter<'a> {
             db_dirty: false,
             usage: None,
             sink,
+            sent_any: false,
         }
     }
 
@@ -337,8 +339,10 @@ impl<'a> ReplyWriter<'a> {
         self.pending_content.push_str(content);
         self.pending_reasoning.push_str(reasoning);
         self.db_dirty = true;
-        // Keep each Channel message small: large ones cost an extra round trip.
-        if self.pending_content.len() + self.pending_reasoning.len() > 2048 {
+        // The first words go out at once (time to first token); then in batches, each
+        // Channel message kept small, since large ones cost an extra round trip.
+        if !self.sent_any || self.pending_content.len() + self.pending_reasoning.len() > 2048 {
+            self.sent_any = true;
             self.flush_ui();
         }
     }
