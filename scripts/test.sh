@@ -23,8 +23,11 @@ cargo build --workspace --all-targets
 # One D-Bus session with an unlocked gnome-keyring for the whole run: the keychain test
 # uses the real Secret Service, and each end-to-end test starts its own session inside.
 step "Rust: core, CLI, simulator, shell, end-to-end"
+# The keyring lives in a throwaway XDG_DATA_HOME, so a keyring left by an earlier run (with
+# another password) can never be the one that is locked.
 dbus-run-session -- bash -c '
   set -euo pipefail
+  export XDG_DATA_HOME="$(mktemp -d)"
   echo -n test-keyring | gnome-keyring-daemon --unlock --components=secrets >/dev/null
   cargo test --workspace -- --test-threads=2
 '
