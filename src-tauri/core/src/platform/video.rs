@@ -140,7 +140,9 @@ fn not_found(error: Error) -> Error {
 /// Reads every poll shape: `/v1/videos/{id}`; the wrapped `{code, data:{...}}` with upper-
 /// or lower-case status and `"30%"` progress; and the flat documented form.
 pub fn read_state(answer: &Value) -> Result<TaskState> {
-    if let Some(said) = error_in_success(answer).filter(|_| answer.get("data").is_none_or(Value::is_null)) {
+    // An error envelope has no task in it; a failed task carries its own `error` object.
+    let has_task = answer.get("status").is_some() || answer.get("data").is_some_and(|d| !d.is_null());
+    if let Some(said) = error_in_success(answer).filter(|_| !has_task) {
         return Err(classify_in_success(said));
     }
     let task = answer.get("data").filter(|d| d.is_object()).unwrap_or(answer);
