@@ -165,12 +165,14 @@ fn plan_reply(ctx: &Ctx, model: &str, turn: &Turn, request: &Value) -> Reply {
             finish_reason: "tool_calls",
         };
     }
-    let mut content = match &turn.tool_result {
-        Some(result) => format!(
+    let scripted = ctx.state.take_reply();
+    let mut content = match (scripted, &turn.tool_result) {
+        (Some(scripted), _) => scripted,
+        (None, Some(result)) => format!(
             "The tool returned: {}\n\nBased on that, here is the answer ✅ — café au lait for everyone!",
             excerpt(result, 200)
         ),
-        None => compose_answer(&ctx.config().system_name, model, &turn.prompt, turn.images),
+        (None, None) => compose_answer(&ctx.config().system_name, model, &turn.prompt, turn.images),
     };
     let mut finish_reason = "stop";
     if let Some(cut) = stop_position(&content, request.get("stop")) {

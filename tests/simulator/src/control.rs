@@ -21,6 +21,10 @@ pub(crate) fn routes() -> Router<Arc<SimState>> {
             "/__sim/faults",
             get(faults).post(push_fault).delete(clear_faults),
         )
+        .route(
+            "/__sim/replies",
+            get(replies).post(push_reply).delete(clear_replies),
+        )
 }
 
 async fn requests(State(state): State<Arc<SimState>>) -> Response {
@@ -78,6 +82,31 @@ async fn faults(State(state): State<Arc<SimState>>) -> Response {
 
 async fn clear_faults(State(state): State<Arc<SimState>>) -> Response {
     state.clear_faults();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+#[derive(Deserialize)]
+struct ReplyRequest {
+    content: String,
+}
+
+/// `{"content":"..."}`: the next chat reply says exactly this.
+async fn push_reply(State(state): State<Arc<SimState>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<ReplyRequest>(&body) {
+        Ok(request) => {
+            state.push_reply(request.content);
+            Json(json!({"ok": true, "queued": state.queued_replies().len()})).into_response()
+        }
+        Err(e) => bad_request(&format!("expected {{\"content\"}}: {e}")),
+    }
+}
+
+async fn replies(State(state): State<Arc<SimState>>) -> Response {
+    Json(state.queued_replies()).into_response()
+}
+
+async fn clear_replies(State(state): State<Arc<SimState>>) -> Response {
+    state.clear_replies();
     StatusCode::NO_CONTENT.into_response()
 }
 

@@ -181,7 +181,16 @@ impl Simulator {
         self.state.push_fault(rule);
     }
 
-    /// Forgets recorded requests and queued faults (tasks, files and usage stay).
+    /// Queues the text of a future chat reply: the next chat turn (Chat Completions or the
+    /// Responses API) that reaches a handler answers exactly `content` instead of the
+    /// composed echo, so tests can put any markdown (or hostile markup) in front of a client.
+    /// Stop sequences and token limits still apply; a request refused by a fault does not
+    /// use it up.
+    pub fn push_reply(&self, content: impl Into<String>) {
+        self.state.push_reply(content.into());
+    }
+
+    /// Forgets recorded requests, queued faults and queued replies (tasks, files and usage stay).
     pub fn clear(&self) {
         self.state.clear();
     }

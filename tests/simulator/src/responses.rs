@@ -52,7 +52,10 @@ pub(crate) async fn create(ctx: Ctx, body: Bytes) -> Answer {
     let instructions = request.get("instructions").and_then(Value::as_str);
     input_tokens += instructions.map_or(0, estimate_tokens);
 
-    let mut text = compose_answer(&ctx.config().system_name, &model, &prompt, images);
+    let mut text = ctx
+        .state
+        .take_reply()
+        .unwrap_or_else(|| compose_answer(&ctx.config().system_name, &model, &prompt, images));
     let mut status = "completed";
     let limit = request
         .get("max_output_tokens")

@@ -41,6 +41,8 @@ pub(crate) struct SimState {
 struct Inner {
     requests: VecDeque<RecordedRequest>,
     faults: Vec<FaultRule>,
+    /// Replies queued by tests, used verbatim by the next chat turns.
+    replies: VecDeque<String>,
     used_quota: i64,
     logs: VecDeque<LogEntry>,
     next_log_id: u64,
@@ -154,6 +156,24 @@ impl SimState {
         let mut inner = self.lock();
         inner.requests.clear();
         inner.faults.clear();
+        inner.replies.clear();
+    }
+
+    pub fn push_reply(&self, content: String) {
+        self.lock().replies.push_back(content);
+    }
+
+    /// The oldest queued reply, used up.
+    pub fn take_reply(&self) -> Option<String> {
+        self.lock().replies.pop_front()
+    }
+
+    pub fn queued_replies(&self) -> Vec<String> {
+        self.lock().replies.iter().cloned().collect()
+    }
+
+    pub fn clear_replies(&self) {
+        self.lock().replies.clear();
     }
 
     /// Takes the first queued fault whose prefix matches `path`, using up one of its times.

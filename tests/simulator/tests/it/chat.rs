@@ -276,3 +276,99 @@ async fn responses_stream_uses_event_lines_and_no_done() {
     assert_eq!(plain["status"], "completed");
     assert_eq!(plain["output"][0]["content"][0]["text"], deltas);
 }
+
+/// A queued reply is answered verbatim, once, on either API; the echo comes back after.
+#[tokio::test]
+async fn queued_replies_are_used_verbatim_then_the_echo_returns() {
+    let sim = start().await;
+    let scripted = "<script>window.x=1</script>\n\n[x](javascript:alert(1)) café ☕";
+    sim.push_reply(scripted);
+    let queued = crate::client()
+        .post(format!("{}/__sim/replies", sim.base_url()))
+        .json(&json!({"content": "second **reply**"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(queued.status(), 200);
+    let listed = json(
+        crate::client()
+            .get(format!("{}/__sim/replies", sim.base_url()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(listed, json!([scripted, "second **reply**"]));
+
+    let (pieces, failed) = read_stream(
+        post(&sim, "/v1/chat/completions", chat(json!("anything"), true))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(!failed);
+    let text = String::from_utf8(pieces.concat()).unwrap();
+    let lines = data_lines(&text);
+    let events: Vec<Value> = lines[..lines.len() - 1]
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(joined(&events, "content"), scripted);
+
+    let plain = json(
+        post(
+            &sim,
+            "/v1/responses",
+            json!({"model": "gpt-4.1-mini", "input": "hello"}),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(plain["output"][0]["content"][0]["text"], "second **reply**");
+
+    let echo = json(
+        post(&sim, "/v1/chat/completions", chat(json!("echo me"), false))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(echo["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap()
+        .contains("echo me"));
+
+    // DELETE forgets what is queued; a body without content is refused.
+    sim.push_reply("never sent");
+    let cleared = crate::client()
+        .delete(format!("{}/__sim/replies", sim.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cleared.status(), 204);
+    let bad = crate::client()
+        .post(format!("{}/__sim/replies", sim.base_url()))
+        .json(&json!({"text": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let echo = json(
+        post(
+            &sim,
+            "/v1/chat/completions",
+            chat(json!("echo again"), false),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert!(echo["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap()
+        .contains("echo again"));
+}
