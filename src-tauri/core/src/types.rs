@@ -413,6 +413,9 @@ ipc_type! {
         pub height: Option<u32>,
         #[cfg_attr(feature = "ts", ts(type = "number"))]
         pub created_at: i64,
+        /// Length of a video or speech clip.
+        #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+        pub duration_ms: Option<i64>,
     }
 }
 
@@ -636,13 +639,16 @@ ipc_type! {
 
 ipc_type! {
     /// What the native audio player is doing.
+    #[derive(Default)]
     pub struct PlaybackState {
+        /// The speech clip (its generation) loaded in the player.
         #[cfg_attr(feature = "ts", ts(type = "number | null"))]
-        pub asset_id: Option<i64>,
+        pub clip_id: Option<i64>,
         pub playing: bool,
         pub paused: bool,
         #[cfg_attr(feature = "ts", ts(type = "number"))]
         pub position_ms: u64,
+        /// Grows while later parts of a long text are still being synthesized.
         #[cfg_attr(feature = "ts", ts(type = "number | null"))]
         pub duration_ms: Option<u64>,
     }

@@ -64,7 +64,7 @@ pub struct NewGeneration<'a> {
 
 const ITEM_COLUMNS: &str = "g.id, g.kind, g.model, substr(g.prompt, 1, 200), g.status, g.progress, g.error, g.favourite, g.rating,
     (SELECT count(*) FROM generation_assets o WHERE o.generation_id = g.id AND o.role = 'output'),
-    s.sha256, s.mime, s.thumbnail_sha256, s.width, s.height, g.created_at";
+    s.sha256, s.mime, s.thumbnail_sha256, s.width, s.height, g.created_at, s.duration_ms";
 /// The first output of each generation, by primary key: no scan.
 const ITEM_JOIN: &str = "generations g
     LEFT JOIN generation_assets fo ON fo.generation_id = g.id AND fo.role = 'output' AND fo.position = 0
@@ -263,6 +263,23 @@ impl Library {
         Ok(view)
     }
 
+    /// Adds one output as soon as it exists (speech parts arrive one by one).
+    pub fn add_generation_output(&self, id: i64, position: usize, asset_id: i64) -> Result<()> {
+        self.conn().execute(
+            "INSERT OR REPLACE INTO generation_assets (generation_id, role, position, asset_id) VALUES (?1, 'output', ?2, ?3)",
+            (id, position as i64, asset_id),
+        )?;
+        Ok(())
+    }
+
+    /// What a text-producing generation (a transcript) returned.
+    pub fn generation_result(&self, id: i64) -> Result<Option<String>> {
+        self.conn()
+            .query_row("SELECT result_text FROM generations WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| Error::NotFound(format!("generation {id}")))
+    }
+
     pub fn set_favourite(&self, id: i64, favourite: bool) -> Result<()> {
         self.conn().execute("UPDATE generations SET favourite = ?2, updated_at = ?3 WHERE id = ?1", (id, favourite, now_ms()))?;
         Ok(())
@@ -341,5 +358,6 @@ fn gallery_item(r: &Row<'_>, media: &std::path::Path) -> rusqlite::Result<Galler
         width: r.get(13)?,
         height: r.get(14)?,
         created_at: r.get(15)?,
+        duration_ms: r.get(16)?,
     })
 }

@@ -38,17 +38,50 @@ pub fn sniff_audio(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// The length of an audio file, by decoding its headers.
+/// The length of an audio file, by decoding its headers (ffprobe for what rodio cannot read).
 pub fn duration_of(path: &Path) -> Option<Duration> {
-    let file = File::open(path).ok()?;
-    let decoder = rodio::Decoder::try_from(file).ok()?;
-    decoder.total_duration()
+    let from_headers = File::open(path).ok().and_then(|file| rodio::Decoder::try_from(file).ok()).and_then(|d| d.total_duration());
+    from_headers.or_else(|| super::video::probe_duration_ms(path).map(|ms| Duration::from_millis(ms as u64)))
+}
+
+/// A file the native player can decode: the file itself, or for what the pure-Rust decoders
+/// do not read (Opus) a WAV copy made once with ffmpeg into `cache`.
+pub fn playable_copy(path: &Path, cache: &Path) -> Result<PathBuf> {
+    if File::open(path).ok().is_some_and(|f| rodio::Decoder::try_from(BufReader::new(f)).is_ok()) {
+        return Ok(path.to_path_buf());
+    }
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("clip");
+    let copy = cache.join(format!("{stem}.wav"));
+    if copy.exists() {
+        return Ok(copy);
+    }
+    std::fs::create_dir_all(cache).map_err(|e| Error::Storage(format!("cannot create {}: {e}", cache.display())))?;
+    let partial = cache.join(format!("{stem}.partial.wav"));
+    let converted = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-nostdin", "-y", "-i"])
+        .arg(path)
+        .args(["-f", "wav", "-acodec", "pcm_s16le"])
+        .arg(&partial)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !converted {
+        let _ = std::fs::remove_file(&partial);
+        return Err(Error::NotSupported {
+            message: "This audio format cannot be played here (install ffmpeg to play Opus); export it to play it elsewhere.".into(),
+            request_id: None,
+        });
+    }
+    std::fs::rename(&partial, &copy).map_err(|e| Error::Storage(format!("cannot write {}: {e}", copy.display())))?;
+    Ok(copy)
 }
 
 type StateSink = Arc<dyn Fn(PlaybackState) + Send + Sync>;
 
 enum Command {
-    Play { path: PathBuf, asset_id: i64, reply: Sender<Result<()>> },
+    /// Plays a clip's parts in order from the start.
+    Play { clip_id: i64, parts: Vec<PathBuf>, reply: Sender<Result<()>> },
+    /// A part of the clip now playing that was synthesized after playback began.
+    Append { clip_id: i64, part: PathBuf },
     Pause,
     Resume,
     Stop,
@@ -65,22 +98,24 @@ pub struct AudioPlayer {
 
 impl AudioPlayer {
     pub fn new(sink: StateSink) -> Self {
-        AudioPlayer {
-            commands: Mutex::new(None),
-            state: Arc::new(Mutex::new(PlaybackState { asset_id: None, playing: false, paused: false, position_ms: 0, duration_ms: None })),
-            sink,
-        }
+        AudioPlayer { commands: Mutex::new(None), state: Arc::new(Mutex::new(PlaybackState::default())), sink }
     }
 
     pub fn state(&self) -> PlaybackState {
         self.state.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Plays a file from the start; fails clearly when there is no sound output.
-    pub fn play(&self, path: &Path, asset_id: i64) -> Result<()> {
+    /// Plays a clip (its parts one after another) from the start; fails clearly when there
+    /// is no sound output or a part cannot be decoded.
+    pub fn play(&self, clip_id: i64, parts: Vec<PathBuf>) -> Result<()> {
         let (reply, answer) = mpsc::channel();
-        self.send(Command::Play { path: path.to_path_buf(), asset_id, reply })?;
+        self.send(Command::Play { clip_id, parts, reply })?;
         answer.recv().map_err(|_| Error::Internal("the audio player stopped".into()))?
+    }
+
+    /// Queues one more part of the clip that is playing (ignored for any other clip).
+    pub fn append(&self, clip_id: i64, part: PathBuf) -> Result<()> {
+        self.send(Command::Append { clip_id, part })
     }
 
     pub fn pause(&self) -> Result<()> {
@@ -107,7 +142,7 @@ impl AudioPlayer {
             let sink = self.sink.clone();
             std::thread::Builder::new()
                 .name("audio".into())
-                .spawn(move || audio_thread(rx, state, sink))
+                .spawn(move || PlayerThread { state, sink, output: None, player: None, parts: Vec::new(), playing_from: 0 }.run(rx))
                 .map_err(|e| Error::Internal(format!("could not start the audio player: {e}")))?;
             *guard = Some(tx);
         }
@@ -121,110 +156,240 @@ impl AudioPlayer {
 
 const NO_OUTPUT: &str = "No sound output is available (no audio device or sound server). The clip is saved and can be exported or played later.";
 
-fn audio_thread(commands: Receiver<Command>, state: Arc<Mutex<PlaybackState>>, sink: StateSink) {
-    // Opened on first use and kept: opening a device is slow.
-    let mut output: Option<rodio::MixerDeviceSink> = None;
-    let mut player: Option<rodio::Player> = None;
-    let publish = |update: &dyn Fn(&mut PlaybackState)| {
+type Decoded = rodio::Decoder<BufReader<File>>;
+
+fn decode(path: &Path) -> Result<(Decoded, Option<Duration>)> {
+    let file = File::open(path).map_err(|e| Error::Storage(format!("the clip's file is missing: {e}")))?;
+    let source = rodio::Decoder::try_from(BufReader::new(file))
+        .map_err(|e| Error::InvalidInput(format!("this audio cannot be played here ({e}); export it to play it elsewhere")))?;
+    let duration = source.total_duration();
+    Ok((source, duration))
+}
+
+struct PlayerThread {
+    state: Arc<Mutex<PlaybackState>>,
+    sink: StateSink,
+    /// Opened on first use and kept: opening a device is slow.
+    output: Option<rodio::MixerDeviceSink>,
+    player: Option<rodio::Player>,
+    /// Every part of the current clip with its length.
+    parts: Vec<(PathBuf, Option<Duration>)>,
+    /// The index of the part the player's queue starts at (after a seek into a later part).
+    playing_from: usize,
+}
+
+impl PlayerThread {
+    fn run(mut self, commands: Receiver<Command>) {
+        loop {
+            match commands.recv_timeout(Duration::from_millis(200)) {
+                Ok(command) => self.handle(command),
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            }
+            self.report_position();
+        }
+    }
+
+    fn publish(&self, update: impl FnOnce(&mut PlaybackState)) {
         let snapshot = {
-            let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+            let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
             update(&mut s);
             s.clone()
         };
-        sink(snapshot);
-    };
-    loop {
-        let command = match commands.recv_timeout(Duration::from_millis(200)) {
-            Ok(c) => Some(c),
-            Err(mpsc::RecvTimeoutError::Timeout) => None,
-            Err(mpsc::RecvTimeoutError::Disconnected) => return,
-        };
+        (self.sink)(snapshot);
+    }
+
+    fn clip(&self) -> Option<i64> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).clip_id
+    }
+
+    fn total_ms(&self) -> Option<u64> {
+        self.parts.iter().map(|(_, d)| d.map(|d| d.as_millis() as u64)).sum()
+    }
+
+    /// Where the clip is: the parts already played plus the position in the current one.
+    fn position(&self, player: &rodio::Player) -> Duration {
+        let queued = player.len();
+        let current = self.parts.len().saturating_sub(queued).max(self.playing_from);
+        let before: Duration = self.parts[..current.min(self.parts.len())].iter().filter_map(|(_, d)| *d).sum();
+        before + player.get_pos()
+    }
+
+    fn open_output(&mut self) -> Result<&rodio::MixerDeviceSink> {
+        if self.output.is_none() {
+            let mut opened = rodio::DeviceSinkBuilder::open_default_sink()
+                .map_err(|_| Error::NotSupported { message: NO_OUTPUT.into(), request_id: None })?;
+            opened.log_on_drop(false);
+            self.output = Some(opened);
+        }
+        Ok(self.output.as_ref().expect("opened above"))
+    }
+
+    /// A fresh player holding parts `from..`, sought to `offset` within the first of them.
+    fn start_at(&mut self, from: usize, offset: Duration, paused: bool) -> Result<()> {
+        let sources: Vec<Decoded> = self.parts[from..].iter().map(|(p, _)| decode(p).map(|(s, _)| s)).collect::<Result<_>>()?;
+        let mixer = self.open_output()?.mixer().clone();
+        if let Some(old) = self.player.take() {
+            old.stop();
+        }
+        let player = rodio::Player::connect_new(&mixer);
+        if paused {
+            player.pause();
+        }
+        for source in sources {
+            player.append(source);
+        }
+        if !offset.is_zero() {
+            let _ = player.try_seek(offset);
+        }
+        self.playing_from = from;
+        self.player = Some(player);
+        Ok(())
+    }
+
+    fn handle(&mut self, command: Command) {
         match command {
-            Some(Command::Play { path, asset_id, reply }) => {
-                if output.is_none() {
-                    match rodio::DeviceSinkBuilder::open_default_sink() {
-                        Ok(mut opened) => {
-                            opened.log_on_drop(false);
-                            output = Some(opened);
-                        }
-                        Err(_) => {
-                            let _ = reply.send(Err(Error::NotSupported { message: NO_OUTPUT.into(), request_id: None }));
-                            continue;
-                        }
-                    }
+            Command::Play { clip_id, parts, reply } => {
+                let decoded: Result<Vec<_>> = parts.iter().map(|p| decode(p).map(|(_, d)| (p.clone(), d))).collect();
+                let result = decoded.and_then(|parts| {
+                    self.parts = parts;
+                    self.start_at(0, Duration::ZERO, false)
+                });
+                if result.is_ok() {
+                    let total = self.total_ms();
+                    self.publish(|s| *s = PlaybackState { clip_id: Some(clip_id), playing: true, paused: false, position_ms: 0, duration_ms: total });
                 }
-                let decoded = File::open(&path)
-                    .map_err(|e| Error::Storage(format!("the clip's file is missing: {e}")))
-                    .and_then(|f| {
-                        rodio::Decoder::try_from(BufReader::new(f))
-                            .map_err(|e| Error::InvalidInput(format!("this audio cannot be played here ({e}); export it to play it elsewhere")))
-                    });
-                match (decoded, output.as_ref()) {
-                    (Ok(source), Some(out)) => {
-                        if let Some(old) = player.take() {
-                            old.stop();
-                        }
-                        let duration = source.total_duration().map(|d| d.as_millis() as u64);
-                        let new_player = rodio::Player::connect_new(out.mixer());
-                        new_player.append(source);
-                        player = Some(new_player);
-                        publish(&|s| *s = PlaybackState { asset_id: Some(asset_id), playing: true, paused: false, position_ms: 0, duration_ms: duration });
-                        let _ = reply.send(Ok(()));
-                    }
-                    (Err(e), _) => {
-                        let _ = reply.send(Err(e));
-                    }
-                    (Ok(_), None) => {
-                        let _ = reply.send(Err(Error::NotSupported { message: NO_OUTPUT.into(), request_id: None }));
-                    }
-                }
+                let _ = reply.send(result);
             }
-            Some(Command::Pause) => {
-                if let Some(p) = &player {
+            Command::Append { clip_id, part } => {
+                let state = self.state.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                // A clip the user stopped, or another clip, is left alone.
+                if state.clip_id != Some(clip_id) || !state.playing {
+                    return;
+                }
+                let Ok((source, duration)) = decode(&part) else { return };
+                self.parts.push((part, duration));
+                match &self.player {
+                    Some(player) => player.append(source),
+                    // The earlier parts ended before this one was ready: carry on with it.
+                    None => {
+                        let from = self.parts.len() - 1;
+                        let _ = self.start_at(from, Duration::ZERO, state.paused);
+                    }
+                }
+                let total = self.total_ms();
+                self.publish(|s| s.duration_ms = total);
+            }
+            Command::Pause => {
+                if let Some(p) = &self.player {
                     p.pause();
-                    publish(&|s| s.paused = true);
+                    self.publish(|s| s.paused = true);
                 }
             }
-            Some(Command::Resume) => {
-                if let Some(p) = &player {
+            Command::Resume => {
+                if let Some(p) = &self.player {
                     p.play();
-                    publish(&|s| s.paused = false);
+                    self.publish(|s| s.paused = false);
                 }
             }
-            Some(Command::Stop) => {
-                if let Some(p) = player.take() {
+            Command::Stop => {
+                if let Some(p) = self.player.take() {
                     p.stop();
                 }
-                publish(&|s| {
+                self.publish(|s| {
                     s.playing = false;
                     s.paused = false;
                     s.position_ms = 0;
                 });
             }
-            Some(Command::Seek(position)) => {
-                if let Some(p) = &player {
-                    let _ = p.try_seek(position);
-                    let ms = position.as_millis() as u64;
-                    publish(&|s| s.position_ms = ms);
-                }
-            }
-            None => {}
-        }
-        // While something plays, report where it is; when it ends, say so once.
-        if let Some(p) = &player {
-            if p.empty() {
-                player = None;
-                publish(&|s| {
-                    s.playing = false;
-                    s.paused = false;
-                    s.position_ms = s.duration_ms.unwrap_or(s.position_ms);
-                });
-            } else if !p.is_paused() {
-                let ms = p.get_pos().as_millis() as u64;
-                publish(&|s| s.position_ms = ms);
-            }
+            Command::Seek(position) => self.seek(position),
         }
     }
+
+    fn seek(&mut self, position: Duration) {
+        if self.clip().is_none() || self.parts.is_empty() {
+            return;
+        }
+        // Find the part the position falls in.
+        let mut before = Duration::ZERO;
+        let mut index = self.parts.len() - 1;
+        for (i, (_, d)) in self.parts.iter().enumerate() {
+            let d = d.unwrap_or(Duration::MAX);
+            if position < before.saturating_add(d) {
+                index = i;
+                break;
+            }
+            if i + 1 < self.parts.len() {
+                before += d;
+            }
+        }
+        let offset = position.saturating_sub(before);
+        let paused = self.state().paused;
+        let same_part = self.player.as_ref().is_some_and(|p| self.parts.len().saturating_sub(p.len()).max(self.playing_from) == index);
+        let moved = if same_part {
+            self.player.as_ref().is_some_and(|p| p.try_seek(offset).is_ok())
+        } else {
+            false
+        };
+        if !moved && self.start_at(index, offset, paused).is_err() {
+            return;
+        }
+        let ms = position.as_millis() as u64;
+        self.publish(|s| {
+            s.position_ms = ms;
+            s.playing = true;
+        });
+    }
+
+    fn state(&self) -> PlaybackState {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// While something plays, report where it is; when it ends, say so once.
+    fn report_position(&mut self) {
+        let Some(player) = &self.player else { return };
+        if player.empty() {
+            self.player = None;
+            self.publish(|s| {
+                s.playing = false;
+                s.paused = false;
+                s.position_ms = s.duration_ms.unwrap_or(s.position_ms);
+            });
+        } else if !player.is_paused() {
+            let ms = self.position(player).as_millis() as u64;
+            self.publish(|s| s.position_ms = ms);
+        }
+    }
+}
+
+/// Decodes any supported clip(s) and writes them, one after another, as one 16-bit WAV.
+pub fn write_wav(parts: &[PathBuf], out: &Path) -> Result<()> {
+    let mut writer: Option<hound::WavWriter<std::io::BufWriter<File>>> = None;
+    let mut format = None;
+    for part in parts {
+        let (source, _) = decode(part)?;
+        let (channels, rate) = (source.channels().get(), source.sample_rate().get());
+        match format {
+            None => format = Some((channels, rate)),
+            Some(f) if f != (channels, rate) => {
+                return Err(Error::InvalidInput("the clip's parts differ in sample rate or channels".into()));
+            }
+            Some(_) => {}
+        }
+        if writer.is_none() {
+            let spec = hound::WavSpec { channels, sample_rate: rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+            writer = Some(hound::WavWriter::create(out, spec).map_err(|e| Error::Storage(format!("cannot write {}: {e}", out.display())))?);
+        }
+        let w = writer.as_mut().expect("created above");
+        for sample in source {
+            let value = (sample.clamp(-1.0, 1.0) * i16::MAX as f32) as i16;
+            w.write_sample(value).map_err(|e| Error::Storage(format!("cannot write {}: {e}", out.display())))?;
+        }
+    }
+    if let Some(w) = writer {
+        w.finalize().map_err(|e| Error::Storage(format!("cannot write {}: {e}", out.display())))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 pub mod audio;
 mod images;
 pub mod labels;
+pub mod recorder;
 pub mod video;
 
 use std::io::Write;

@@ -29,13 +29,17 @@ pub fn poster_and_duration(video: &Path) -> (Option<Vec<u8>>, Option<i64>) {
         .ok()
         .filter(|o| o.status.success() && o.stdout.starts_with(&[0xFF, 0xD8]))
         .map(|o| o.stdout);
-    let duration = Command::new("ffprobe")
+    (poster, probe_duration_ms(video))
+}
+
+/// A media file's duration in ms by ffprobe; `None` without ffprobe or for an unreadable file.
+pub fn probe_duration_ms(file: &Path) -> Option<i64> {
+    Command::new("ffprobe")
         .args(["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"])
-        .arg(video)
+        .arg(file)
         .output()
         .ok()
         .filter(|o| o.status.success())
         .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse::<f64>().ok())
-        .map(|secs| (secs * 1000.0).round() as i64);
-    (poster, duration)
+        .map(|secs| (secs * 1000.0).round() as i64)
 }

@@ -5,6 +5,8 @@ mod chat;
 mod connection;
 mod conversations;
 mod images;
+pub mod read_aloud;
+mod speech;
 mod video;
 
 use std::path::PathBuf;
@@ -13,6 +15,7 @@ use std::sync::RwLock;
 pub use chat::{title_from, TurnOutcome, TurnSink, TurnTask};
 pub use connection::DemoPlatform;
 pub use images::{GenerationSink, GenerationTask};
+pub use speech::{parse_transcript, render_transcript, PartSink};
 pub use video::PollSchedule;
 
 use crate::error::{Error, Result};

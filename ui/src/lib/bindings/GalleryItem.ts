@@ -9,4 +9,8 @@ export type GalleryItem = { id: number, kind: GenerationKind, model: string,
 /**
  * The prompt's first 200 characters.
  */
-prompt: string, status: GenerationStatus, progress: number, error: string | null, favourite: boolean, rating: number | null, outputs: number, thumbnail_path: string | null, file_path: string | null, width: number | null, height: number | null, created_at: number, };
+prompt: string, status: GenerationStatus, progress: number, error: string | null, favourite: boolean, rating: number | null, outputs: number, thumbnail_path: string | null, file_path: string | null, width: number | null, height: number | null, created_at: number, 
+/**
+ * Length of a video or speech clip.
+ */
+duration_ms: number | null, };

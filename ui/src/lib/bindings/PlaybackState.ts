@@ -3,4 +3,12 @@
 /**
  * What the native audio player is doing.
  */
-export type PlaybackState = { asset_id: number | null, playing: boolean, paused: boolean, position_ms: number, duration_ms: number | null, };
+export type PlaybackState = { 
+/**
+ * The speech clip (its generation) loaded in the player.
+ */
+clip_id: number | null, playing: boolean, paused: boolean, position_ms: number, 
+/**
+ * Grows while later parts of a long text are still being synthesized.
+ */
+duration_ms: number | null, };

@@ -65,6 +65,7 @@ export function cardOf(view: GenerationView): GalleryItem {
     width: first?.width ?? null,
     height: first?.height ?? null,
     created_at: view.created_at,
+    duration_ms: null,
   };
 }
 

@@ -75,6 +75,7 @@ function card(id: number, overrides: Partial<GalleryItem> = {}): GalleryItem {
     width: 1024,
     height: 1024,
     created_at: 1_700_000_000_000 + id,
+    duration_ms: null,
     ...overrides,
   };
 }
