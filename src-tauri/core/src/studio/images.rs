@@ -117,6 +117,9 @@ impl Studio {
     /// Runs a stored image generation again with the same settings and inputs.
     pub fn rerun_generation(self: &Arc<Self>, id: i64, sink: GenerationSink) -> Result<(GalleryItem, GenerationTask)> {
         let old = self.library.generation(id)?;
+        if old.kind == GenerationKind::Video {
+            return self.rerun_video(&old, sink);
+        }
         if old.kind != GenerationKind::Image {
             return Err(Error::InvalidInput("Only images can be re-run here.".into()));
         }

@@ -3,6 +3,7 @@
 //! suggested pace, survives restarts (`resume_video_jobs` at start-up), gives up after a
 //! ceiling, and the finished file is downloaded at once (its URL expires).
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -58,6 +59,13 @@ impl PollSchedule {
             self.slow
         }
     }
+}
+
+fn video_output(generation: &GenerationView) -> Result<&crate::types::AssetView> {
+    if generation.kind != GenerationKind::Video {
+        return Err(Error::InvalidInput(format!("generation {} is not a video", generation.id)));
+    }
+    generation.outputs.first().ok_or_else(|| Error::NotFound(format!("the video of generation {}", generation.id)))
 }
 
 fn flavour_for(api: VideoApi, model: &str) -> Flavour {
@@ -160,6 +168,42 @@ impl Studio {
             self.library.fail_generation(generation_id, GenerationStatus::Cancelled, None)?;
         }
         Ok(())
+    }
+
+    /// A new video job with the stored settings (and first frame) of an old one.
+    pub(super) fn rerun_video(self: &Arc<Self>, old: &GenerationView, sink: GenerationSink) -> Result<(GalleryItem, GenerationTask)> {
+        let mut request: VideoRequest = serde_json::from_value(old.params.clone())
+            .map_err(|e| Error::Internal(format!("the stored settings cannot be read: {e}")))?;
+        request.parent_generation_id = Some(old.id);
+        self.generate_video(request, sink)
+    }
+
+    /// The stored video of a generation, whole (the window plays it from memory).
+    pub fn video_bytes(&self, generation_id: i64) -> Result<Vec<u8>> {
+        let generation = self.library.generation(generation_id)?;
+        let asset = video_output(&generation)?;
+        self.library.read_asset(asset)
+    }
+
+    /// Copies a generated video to `out` if given, else into the Downloads folder, named
+    /// after the prompt. The stored original is not changed.
+    pub fn export_video(&self, generation_id: i64, out: Option<&Path>) -> Result<PathBuf> {
+        let generation = self.library.generation(generation_id)?;
+        let asset = video_output(&generation)?;
+        let bytes = self.library.read_asset(asset)?;
+        let path = match out {
+            Some(path) => path.to_path_buf(),
+            None => {
+                let folder = super::conversations::downloads_folder()?;
+                let stem = super::conversations::safe_file_stem(&generation.prompt);
+                super::conversations::free_path(&folder, &stem, crate::media::extension(&asset.mime))
+            }
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&path, bytes)?;
+        Ok(path)
     }
 
     async fn follow_job(&self, job: Job, sink: GenerationSink, cancel: CancellationToken) -> Result<GenerationView> {
