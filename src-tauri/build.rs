@@ -34,6 +34,8 @@ const COMMANDS: &[&str] = &[
     "export_image",
     "generate_video",
     "cancel_video",
+    "video_file",
+    "export_video",
 ];
 
 fn main() {

@@ -76,6 +76,8 @@ pub fn run() {
             commands::export_image,
             commands::generate_video,
             commands::cancel_video,
+            commands::video_file,
+            commands::export_video,
         ])
         .run(tauri::generate_context!())
         .expect("Nexhina Studio could not start");

@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use nexhina_core::types::{GalleryItem, GenerationEvent, GenerationStatus, VideoRequest};
 use nexhina_core::GenerationSink;
-use tauri::ipc::Channel;
+use tauri::ipc::{Channel, Response};
 use tauri::{AppHandle, Emitter, State};
 use tauri_plugin_notification::NotificationExt;
 
@@ -44,4 +44,21 @@ pub fn generate_video(app: AppHandle, state: State<'_, AppState>, request: Video
 #[tauri::command]
 pub fn cancel_video(state: State<'_, AppState>, id: i64) -> CommandResult<()> {
     Ok(state.studio.cancel_video(id)?)
+}
+
+/// The video's bytes as raw binary. WebKitGTK's `<video>` cannot read `asset://` URLs and
+/// the CSP keeps `fetch` to IPC, so the window plays a Blob made from these bytes.
+#[tauri::command]
+pub async fn video_file(state: State<'_, AppState>, id: i64) -> CommandResult<Response> {
+    let studio = state.studio.clone();
+    let bytes = tauri::async_runtime::spawn_blocking(move || studio.video_bytes(id))
+        .await
+        .map_err(|e| nexhina_core::Error::Internal(e.to_string()))??;
+    Ok(Response::new(bytes))
+}
+
+/// Copies the video into Downloads; returns the new file's path.
+#[tauri::command]
+pub async fn export_video(state: State<'_, AppState>, id: i64) -> CommandResult<String> {
+    Ok(state.studio.export_video(id, None)?.display().to_string())
 }
