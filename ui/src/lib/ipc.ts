@@ -24,6 +24,7 @@ import type { SendRequest } from './bindings/SendRequest';
 import type { Settings } from './bindings/Settings';
 import type { TurnEvent } from './bindings/TurnEvent';
 import type { TurnStarted } from './bindings/TurnStarted';
+import type { VideoRequest } from './bindings/VideoRequest';
 
 export type { IpcError };
 
@@ -270,6 +271,44 @@ export function deleteGeneration(id: number): Promise<null> {
  */
 export function exportImage(id: number, output: number, includePrompt: boolean): Promise<string> {
   return call<string>('export_image', { id, output, includePrompt });
+}
+
+// ---- Video -------------------------------------------------------------------------
+
+/** Resolves at once with the job's card; progress and the outcome arrive on `onEvent`. */
+export function generateVideo(request: VideoRequest, onEvent: GenerationHandler): Promise<GalleryItem> {
+  return call<GalleryItem>('generate_video', { request, onEvent: generationChannel(onEvent) });
+}
+
+/** Stops following the job; it ends "cancelled". */
+export function cancelVideo(id: number): Promise<null> {
+  return call<null>('cancel_video', { id });
+}
+
+/**
+ * The generated video's bytes. WebKitGTK's `<video>` cannot play `asset://` URLs, so the
+ * player wraps these in a Blob URL.
+ */
+export function videoFile(id: number): Promise<ArrayBuffer> {
+  return call<ArrayBuffer>('video_file', { id });
+}
+
+/** Copies the video into Downloads; resolves to the new file's path. */
+export function exportVideo(id: number): Promise<string> {
+  return call<string>('export_video', { id });
+}
+
+/**
+ * Events of every generation job, including video jobs resumed at start-up that no
+ * window started. Resolves to the function that stops listening.
+ */
+export async function onGenerationEvent(handler: GenerationHandler): Promise<() => void> {
+  try {
+    const { listen } = await import('@tauri-apps/api/event');
+    return await listen<GenerationEvent>('generation-event', (event) => handler(event.payload));
+  } catch {
+    return () => {};
+  }
 }
 
 /** A URL the webview can load for a file of the media store. */
