@@ -4,6 +4,7 @@
 mod chat;
 mod images;
 mod output;
+mod speech;
 mod video;
 
 use std::io::{BufRead, IsTerminal};
@@ -59,6 +60,12 @@ enum Command {
     Gallery(images::GalleryCommand),
     /// Generate a video (a job the app can resume); prints the saved file's path
     Video(video::VideoArgs),
+    /// List video jobs, or follow unfinished ones to the end (`jobs resume`)
+    Jobs(video::JobsArgs),
+    /// Turn text into speech; prints the saved file's path
+    Speak(speech::SpeakArgs),
+    /// Turn speech into text (or translate it into English); prints the transcript
+    Transcribe(speech::TranscribeArgs),
 }
 
 #[derive(Subcommand)]
@@ -110,6 +117,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Image(args) => images::image(&studio, args, json).await,
         Command::Gallery(command) => images::gallery(&studio, command, json),
         Command::Video(args) => video::video(&studio, args, json).await,
+        Command::Jobs(args) => video::jobs(&studio, args, json).await,
+        Command::Speak(args) => speech::speak(&studio, args, json).await,
+        Command::Transcribe(args) => speech::transcribe(&studio, args, json).await,
         Command::Models => output::models(&studio.list_models().await?, json),
         Command::Config(ConfigCommand::Show) => output::profile(&studio.profile_view()?, &studio.app_info()?, json),
         Command::Config(ConfigCommand::SetBaseUrl { url }) => {

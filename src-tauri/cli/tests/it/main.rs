@@ -267,3 +267,191 @@ async fn video_follows_the_job_and_prints_the_file() {
     let items: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
     assert_eq!(items[0]["status"], "complete");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn video_detach_returns_at_once_and_jobs_resume_finishes_it() {
+    let sim = Simulator::start(SimConfig { video_step: std::time::Duration::from_millis(100), ..SimConfig::default() }).await.unwrap();
+    let run = Run::new();
+    let auth = ["--base-url", &sim.base_url(), "--api-key", "sk-demo"];
+    let out = run.run(&[&auth[..], &["video", "--detach", "a", "kite"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let id = stdout(&out).trim().to_string();
+    let list = run.run(&["jobs", "--json"]);
+    let jobs: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(jobs[0]["id"].to_string(), id);
+    assert_eq!(jobs[0]["status"], "running", "detached before the platform finished");
+
+    let out = run.run(&[&auth[..], &["jobs", "resume"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let path = stdout(&out).trim().to_string();
+    assert!(path.ends_with(".mp4") && std::path::Path::new(&path).exists(), "{path}");
+    let text = stdout(&run.run(&["jobs"]));
+    assert!(text.contains("complete") && text.contains("a kite"), "{text}");
+    let submissions = sim.requests().iter().filter(|r| r.method == "POST" && r.path.contains("video")).count();
+    assert_eq!(submissions, 1, "resuming never submits the job again");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn speak_saves_real_audio_in_each_format_and_joins_long_text() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let run = Run::new();
+    let auth = ["--base-url", &sim.base_url(), "--api-key", "sk-demo"];
+    for (format, ext) in [("mp3", "mp3"), ("wav", "wav"), ("flac", "flac"), ("opus", "ogg"), ("pcm", "wav")] {
+        let out = run.run(&[&auth[..], &["speak", "--format", format, "Hello", "there."]].concat());
+        assert!(out.status.success(), "{format}: {}", stderr(&out));
+        let path = stdout(&out).trim().to_string();
+        assert!(path.ends_with(ext) && std::fs::metadata(&path).unwrap().len() > 1000, "{format}: {path}");
+    }
+    // Long text is spoken in parts (the first one short) and saved as one file.
+    let long = "This sentence is part of a long text. ".repeat(20);
+    let out_file = run.data.path().join("long.mp3");
+    let out = run.run(&[&auth[..], &["speak", "--out", out_file.to_str().unwrap(), long.trim()]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let parts = sim.requests().iter().filter(|r| r.path.ends_with("/audio/speech")).count();
+    assert!(parts >= 7, "{parts} requests for 6 short texts and a long one");
+    let single = std::fs::metadata(stdout(&run.run(&[&auth[..], &["speak", "One."]].concat())).trim()).unwrap().len();
+    assert!(std::fs::metadata(&out_file).unwrap().len() > single, "the parts are joined");
+
+    let out = run.run(&[&auth[..], &["speak", "--speed", "9", "Hi"]].concat());
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("speed must be between 0.25 and 4"), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn transcribe_prints_each_format_and_refuses_what_is_not_audio() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let run = Run::new();
+    let auth = ["--base-url", &sim.base_url(), "--api-key", "sk-demo"];
+    let wav = run.data.path().join("hello.wav");
+    std::fs::write(&wav, include_bytes!("../../../../tests/simulator/fixtures/speech.wav")).unwrap();
+    let wav = wav.to_str().unwrap();
+
+    let text = run.run(&[&auth[..], &["transcribe", wav]].concat());
+    assert!(text.status.success(), "{}", stderr(&text));
+    assert_eq!(stdout(&text).trim(), "Hello from the Nexhina demo platform.");
+    let srt = stdout(&run.run(&[&auth[..], &["transcribe", "--format", "srt", wav]].concat()));
+    assert!(srt.starts_with("1\n00:00:00,000 --> "), "{srt}");
+    let vtt = stdout(&run.run(&[&auth[..], &["transcribe", "--format", "vtt", wav]].concat()));
+    assert!(vtt.starts_with("WEBVTT"), "{vtt}");
+    let verbose = run.run(&[&auth[..], &["transcribe", "--format", "verbose_json", "--language", "en", wav]].concat());
+    let value: serde_json::Value = serde_json::from_slice(&verbose.stdout).unwrap();
+    assert!(value["segments"].as_array().unwrap().len() >= 1 && value["duration"].as_f64().unwrap() > 1.0, "{value}");
+    let translated = run.run(&[&auth[..], &["transcribe", "--translate", "--json", wav]].concat());
+    let value: serde_json::Value = serde_json::from_slice(&translated.stdout).unwrap();
+    assert_eq!(value["text"], "Hello from the Nexhina demo platform.");
+    assert!(sim.requests().iter().any(|r| r.path.ends_with("/audio/translations")));
+
+    let sent_before = sim.requests().len();
+    let fake = run.data.path().join("notes.mp3");
+    std::fs::write(&fake, b"<html>this is not audio</html>").unwrap();
+    let out = run.run(&[&auth[..], &["transcribe", fake.to_str().unwrap()]].concat());
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("not audio the platform can read"), "{}", stderr(&out));
+    assert_eq!(sim.requests().len(), sent_before, "nothing was sent");
+}
+
+/// A private PulseAudio server with only a null sink, whose monitor records what is played.
+struct NullSink {
+    dir: tempfile::TempDir,
+    server: std::process::Child,
+}
+
+impl NullSink {
+    fn start() -> NullSink {
+        let dir = tempfile::tempdir().unwrap();
+        let mut server = Command::new("pulseaudio");
+        server
+            .args(["-n", "--daemonize=no", "--exit-idle-time=-1", "--system=false", "--disallow-exit"])
+            .args(["--load=module-null-sink sink_name=nullsink", "--load=module-native-protocol-unix"]);
+        let sink = NullSink { server: Self::env(&mut server, dir.path()).stderr(Stdio::null()).spawn().expect("pulseaudio is installed by scripts/setup.sh"), dir };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !sink.dir.path().join("pulse/native").exists() {
+            assert!(std::time::Instant::now() < deadline, "pulseaudio did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let status = sink.command("pactl").args(["set-default-sink", "nullsink"]).status().unwrap();
+        assert!(status.success());
+        sink
+    }
+
+    fn env<'a>(command: &'a mut Command, dir: &std::path::Path) -> &'a mut Command {
+        command.env("XDG_RUNTIME_DIR", dir).env("PULSE_RUNTIME_PATH", dir.join("pulse")).env("HOME", dir)
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let mut command = Command::new(program);
+        Self::env(&mut command, self.dir.path());
+        command
+    }
+
+    /// Records the sink's monitor as 16 kHz mono samples until the returned closure is called.
+    fn record(&self) -> impl FnOnce() -> Vec<i16> {
+        let mut parec = self
+            .command("parec")
+            .args(["-d", "nullsink.monitor", "--raw", "--format=s16le", "--rate=16000", "--channels=1"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = parec.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut out, &mut bytes);
+            bytes
+        });
+        move || {
+            let _ = parec.kill();
+            let _ = parec.wait();
+            let bytes = reader.join().unwrap();
+            bytes.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect()
+        }
+    }
+}
+
+impl Drop for NullSink {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn speak_play_makes_real_sound_as_long_as_the_clip() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let run = Run::new();
+    let sink = NullSink::start();
+    let stop = sink.record();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut speak = run.command(&["--base-url", &sim.base_url(), "--api-key", "sk-demo", "speak", "--play", "--format", "wav", "Hello."]);
+    let out = NullSink::env(&mut speak, sink.dir.path()).output().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let recorded = stop();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut clip = hound::WavReader::open(stdout(&out).trim()).unwrap();
+    let rate = clip.spec().sample_rate as f64;
+    let samples: Vec<i16> = clip.samples::<i16>().map(Result::unwrap).collect();
+    assert!(recorded.iter().any(|s| s.unsigned_abs() > 300), "the sink heard nothing in {} samples", recorded.len());
+    // The span from the first to the last loud sample, in the clip and in what was heard.
+    let loud_span = |samples: &[i16], rate: f64| {
+        let first = samples.iter().position(|s| s.unsigned_abs() > 300).unwrap_or(0);
+        let last = samples.iter().rposition(|s| s.unsigned_abs() > 300).unwrap_or(0);
+        (last - first) as f64 / rate
+    };
+    let (heard, spoken) = (loud_span(&recorded, 16_000.0), loud_span(&samples, rate));
+    let rms = (recorded.iter().map(|&s| (s as f64).powi(2)).sum::<f64>() / recorded.len() as f64).sqrt();
+    eprintln!("heard {heard:.2} s of sound for {spoken:.2} s in the clip, rms {rms:.0}");
+    assert!(rms > 50.0, "rms {rms}");
+    assert!((heard - spoken).abs() < 0.2, "heard {heard:.2} s of sound for {spoken:.2} s in the clip");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn speak_play_without_a_sound_server_says_so_and_keeps_the_clip() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let run = Run::new();
+    let empty = tempfile::tempdir().unwrap();
+    let mut speak = run.command(&["--base-url", &sim.base_url(), "--api-key", "sk-demo", "speak", "--play", "Hello."]);
+    let out = NullSink::env(&mut speak, empty.path()).env("ALSA_CONFIG_PATH", empty.path().join("none.conf")).output().unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("No sound output is available"), "{}", stderr(&out));
+    let path = stdout(&out).trim().to_string();
+    assert!(std::path::Path::new(&path).exists(), "the clip is saved: {path}");
+}

@@ -406,4 +406,37 @@ mod tests {
         assert_eq!(sniff_audio(b"hello world"), None);
         assert_eq!(sniff_audio(b"%PDF-1.7"), None);
     }
+
+    /// Real files (espeak-ng speech encoded by ffmpeg, see the simulator's fixtures).
+    #[test]
+    fn real_speech_files_decode_with_their_rate_channels_and_length() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/simulator/fixtures");
+        let cache = tempfile::tempdir().unwrap();
+        for (name, rate, seconds) in [("speech.wav", 24_000, 2.46), ("speech.mp3", 24_000, 2.52), ("speech.flac", 24_000, 2.46), ("speech.opus", 48_000, 2.47)] {
+            let path = fixtures.join(name);
+            assert!(sniff_audio(&std::fs::read(&path).unwrap()).is_some(), "{name}");
+            let length = duration_of(&path).unwrap_or_else(|| panic!("{name} has a length")).as_secs_f64();
+            assert!((length - seconds).abs() < 0.08, "{name}: {length}");
+            // Opus is played from a WAV copy; the others as they are.
+            let playable = playable_copy(&path, cache.path()).unwrap();
+            assert_eq!(playable == path, name != "speech.opus", "{name}");
+            let (source, _) = decode(&playable).unwrap();
+            assert_eq!((source.sample_rate().get(), source.channels().get()), (rate, 1), "{name}");
+            let frames = source.count() as f64 / rate as f64;
+            assert!((frames - seconds).abs() < 0.1, "{name}: decoded {frames} s");
+        }
+    }
+
+    #[test]
+    fn parts_are_joined_into_one_wav() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/simulator/fixtures");
+        let out = tempfile::tempdir().unwrap();
+        let joined = out.path().join("joined.wav");
+        write_wav(&[fixtures.join("speech.flac"), fixtures.join("speech.wav")], &joined).unwrap();
+        let length = duration_of(&joined).unwrap().as_secs_f64();
+        assert!((length - 4.92).abs() < 0.05, "{length}");
+        let opus_as_wav = playable_copy(&fixtures.join("speech.opus"), out.path()).unwrap();
+        let mismatched = write_wav(&[fixtures.join("speech.wav"), opus_as_wav], &out.path().join("x.wav"));
+        assert!(mismatched.is_err(), "48 kHz after 24 kHz is refused, not garbled");
+    }
 }
