@@ -13,4 +13,4 @@ pub mod studio;
 pub mod types;
 
 pub use error::{Error, Result};
-pub use studio::{DemoPlatform, GenerationSink, GenerationTask, Studio, StudioOptions, TurnOutcome, TurnSink, TurnTask};
+pub use studio::{DemoPlatform, GenerationSink, GenerationTask, PartSink, Studio, StudioOptions, TurnOutcome, TurnSink, TurnTask};
