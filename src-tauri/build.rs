@@ -36,6 +36,23 @@ const COMMANDS: &[&str] = &[
     "cancel_video",
     "video_file",
     "export_video",
+    "speak",
+    "read_aloud",
+    "play_clip",
+    "pause_playback",
+    "resume_playback",
+    "stop_playback",
+    "seek_playback",
+    "playback_state",
+    "attach_audio_file",
+    "attach_audio_bytes",
+    "start_recording",
+    "stop_recording",
+    "cancel_recording",
+    "transcribe",
+    "get_transcript",
+    "export_speech",
+    "export_transcript",
 ];
 
 fn main() {

@@ -6,12 +6,17 @@ mod window;
 
 use std::sync::Arc;
 
+use nexhina_core::media::audio::AudioPlayer;
+use nexhina_core::media::recorder::Recorder;
 use nexhina_core::secrets::KeyStore;
 use nexhina_core::{paths, Studio, StudioOptions};
 use tauri::Manager;
 
 pub struct AppState {
     pub studio: Arc<Studio>,
+    /// The one native audio player (rodio), shared by every view.
+    pub player: AudioPlayer,
+    pub recorder: Recorder,
     /// Keeps the demo platform's server running as long as the app.
     _demo: Option<demo::DemoServer>,
 }
@@ -38,7 +43,8 @@ pub fn run() {
                     let _ = task.await;
                 });
             }
-            app.manage(AppState { studio, _demo: demo });
+            let player = AudioPlayer::new(commands::playback_sink(app.handle().clone()));
+            app.manage(AppState { studio, player, recorder: Recorder::default(), _demo: demo });
             window::open_main(app.handle())?;
             Ok(())
         })
@@ -78,6 +84,23 @@ pub fn run() {
             commands::cancel_video,
             commands::video_file,
             commands::export_video,
+            commands::speak,
+            commands::read_aloud,
+            commands::play_clip,
+            commands::pause_playback,
+            commands::resume_playback,
+            commands::stop_playback,
+            commands::seek_playback,
+            commands::playback_state,
+            commands::attach_audio_file,
+            commands::attach_audio_bytes,
+            commands::start_recording,
+            commands::stop_recording,
+            commands::cancel_recording,
+            commands::transcribe,
+            commands::get_transcript,
+            commands::export_speech,
+            commands::export_transcript,
         ])
         .run(tauri::generate_context!())
         .expect("Nexhina Studio could not start");

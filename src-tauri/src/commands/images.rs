@@ -8,7 +8,7 @@ use tauri::State;
 use super::CommandResult;
 use crate::AppState;
 
-fn spawn_generation(started: (GalleryItem, GenerationTask)) -> GalleryItem {
+pub(super) fn spawn_generation(started: (GalleryItem, GenerationTask)) -> GalleryItem {
     let (card, task) = started;
     // The outcome is stored and reported through the channel.
     tauri::async_runtime::spawn(async move {
@@ -17,7 +17,7 @@ fn spawn_generation(started: (GalleryItem, GenerationTask)) -> GalleryItem {
     card
 }
 
-fn sink(channel: Channel<GenerationEvent>) -> GenerationSink {
+pub(super) fn sink(channel: Channel<GenerationEvent>) -> GenerationSink {
     Arc::new(move |event| {
         let _ = channel.send(event);
     })

@@ -3,11 +3,13 @@
 mod chat;
 mod images;
 mod settings;
+mod speech;
 mod video;
 
 pub use chat::*;
 pub use images::*;
 pub use settings::*;
+pub use speech::*;
 pub use video::*;
 
 use nexhina_core::types::IpcError;
