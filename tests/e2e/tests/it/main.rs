@@ -4,6 +4,7 @@
 mod connection;
 mod demo;
 mod profile;
+mod video;
 
 use nexhina_e2e::serde_json::{json, Value};
 use nexhina_e2e::App;
