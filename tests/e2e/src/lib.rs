@@ -216,6 +216,42 @@ fn group_members(pgid: i32) -> Vec<(i32, String)> {
         .collect()
 }
 
+/// Every live process: (pid, ppid, comm).
+fn processes_with_parents() -> Vec<(i32, i32, String)> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = fs::read_to_string(entry.path().join("stat")).ok()?;
+            let open = stat.find('(')?;
+            let close = stat.rfind(')')?;
+            let comm = stat[open + 1..close].to_owned();
+            let mut rest = stat[close + 1..].split_whitespace();
+            let state = rest.next()?;
+            let ppid: i32 = rest.next()?.parse().ok()?;
+            (state != "Z" && state != "X").then_some((pid, ppid, comm))
+        })
+        .collect()
+}
+
+/// A memory figure of a process in KiB from /proc: `field` is `VmRSS` (from `status`) or
+/// `Pss` / `Rss` (from `smaps_rollup`). `None` when the process is gone or unreadable.
+pub fn memory_kib(pid: i32, field: &str) -> Option<u64> {
+    let file = if field.starts_with("Vm") {
+        "status"
+    } else {
+        "smaps_rollup"
+    };
+    let text = fs::read_to_string(format!("/proc/{pid}/{file}")).ok()?;
+    text.lines().find_map(|line| {
+        let rest = line.strip_prefix(field)?.strip_prefix(':')?;
+        rest.split_whitespace().next()?.parse().ok()
+    })
+}
+
 fn signal_group(pgid: i32, signal: i32) {
     if pgid > 1 {
         // SAFETY: plain syscall on a process group we created.
@@ -658,6 +694,12 @@ impl App {
     /// Starts the app with a fresh data folder; `name` labels logs and failure screenshots.
     /// Returns once the window shows the navigation rail.
     pub async fn start(name: &str) -> App {
+        Self::start_with(name, |_| {}).await
+    }
+
+    /// Like [`App::start`], but `prepare` gets the (empty) data folder first, before the app
+    /// opens it: to seed a library the way another process (the CLI) would.
+    pub async fn start_with(name: &str, prepare: impl FnOnce(&Path)) -> App {
         let serial = SERIAL
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -668,6 +710,9 @@ impl App {
             .tempdir()
             .expect("create temp dir");
         let display = XDisplay::acquire(home.path());
+        let data = home.path().join("data");
+        fs::create_dir_all(&data).expect("create the data folder");
+        prepare(&data);
         let driver = Driver::start(home.path(), display.name(), home.path().join("driver.log"));
         let mut app = App {
             name: name.to_owned(),
@@ -813,6 +858,30 @@ impl App {
     /// `NEXHINA_DATA_DIR` of this app.
     pub fn data_dir(&self) -> PathBuf {
         self.home().join("data")
+    }
+
+    /// The app's processes: the app itself and everything it started (WebKit's web and
+    /// network processes), as (pid, comm).
+    pub fn app_processes(&self) -> Vec<(i32, String)> {
+        let Some(driver) = &self.driver else {
+            return Vec::new();
+        };
+        let mut found: Vec<(i32, String)> = group_members(driver.pgid)
+            .into_iter()
+            .filter(|(_, comm)| comm == APP_COMM)
+            .collect();
+        let all = processes_with_parents();
+        let mut i = 0;
+        while i < found.len() {
+            let parent = found[i].0;
+            for (pid, ppid, comm) in &all {
+                if *ppid == parent && !found.iter().any(|(p, _)| p == pid) {
+                    found.push((*pid, comm.clone()));
+                }
+            }
+            i += 1;
+        }
+        found
     }
 
     /// The last lines of the tauri-driver / WebKitWebDriver / app log.
@@ -976,6 +1045,29 @@ impl App {
                 testid(id)
             ))
             .await;
+        }
+    }
+
+    /// Chooses the option with this `value` in a `<select>`, as a click on the option
+    /// would, and checks the select took it.
+    pub async fn select(&self, id: &str, value: &str) {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let element = self.wait_for(id).await;
+            let chosen = element.is_enabled().await.unwrap_or(false)
+                && element.select_by_value(value).await.is_ok();
+            if chosen && self.value_of(id).await == value {
+                return;
+            }
+            if Instant::now() >= deadline {
+                let now = self.value_of(id).await;
+                self.fail(&format!(
+                    "could not choose {value:?} in {} within {TIMEOUT:?}; it holds {now:?}",
+                    testid(id)
+                ))
+                .await;
+            }
+            tokio::time::sleep(POLL).await;
         }
     }
 
