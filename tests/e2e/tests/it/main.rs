@@ -3,6 +3,7 @@
 
 mod connection;
 mod demo;
+mod images;
 mod profile;
 mod video;
 
