@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::{machine, median_ms, ms, pct_ms, pct_sorted, Rng};
+use nexhina_core::library::messages::fts_query;
 use nexhina_core::library::{Library, DATABASE_FILE};
 use nexhina_core::studio::title_from;
 use rusqlite::{Connection, OpenFlags};
@@ -144,7 +145,7 @@ fn search_bench(lib: &Library, raw: &Connection) -> Searches {
             samples.push(t.elapsed());
         }
         let matches: i64 = raw
-            .query_row("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ?1", [fts_query(&query)], |r| r.get(0))
+            .query_row("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ?1", [fts_query(&query).unwrap_or_default()], |r| r.get(0))
             .unwrap();
         samples.sort();
         results.push(SearchResult { kind, query, median: samples[2], hits, matches });
@@ -296,7 +297,7 @@ fn diagnostics(raw: &Connection, big: i64) {
         "search",
         "SELECT m.id, m.conversation_id, c.title, m.role, snippet(messages_fts, 0, char(2), char(3), '…', 16), m.created_at
          FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid JOIN conversations c ON c.id = m.conversation_id
-         WHERE messages_fts MATCH '\"harbour\"*' ORDER BY rank LIMIT 30",
+         WHERE messages_fts MATCH '\"harbour\"*' ORDER BY messages_fts.rowid DESC LIMIT 30",
     );
     plan(
         "sidebar cursor",
@@ -354,12 +355,6 @@ fn search_queries(v: &Vocabulary) -> Vec<(&'static str, String)> {
     }
     assert_eq!(q.len(), 50);
     q
-}
-
-/// The FTS5 query `Library::search_messages` builds (copied from library/messages.rs).
-fn fts_query(input: &str) -> String {
-    let words: Vec<String> = input.split_whitespace().map(|w| format!("\"{}\"", w.replace('"', ""))).collect();
-    format!("{}*", words.join(" "))
 }
 
 // ---------------------------------------------------------------------------------------

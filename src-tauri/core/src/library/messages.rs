@@ -329,7 +329,9 @@ impl Library {
         Ok(self.conn().execute("DELETE FROM messages WHERE conversation_id = ?1 AND id > ?2", (conversation_id, id))?)
     }
 
-    /// Full-text search over every message, best matches first.
+    /// Full-text search over every message, newest first: every hit has all the words, and
+    /// walking the index backwards stops after `limit` hits, where ranking by relevance
+    /// would score every match of a common word first.
     pub fn search_messages(&self, query: &str, limit: u32) -> Result<Vec<SearchHit>> {
         let Some(fts_query) = fts_query(query) else { return Ok(Vec::new()) };
         let conn = self.conn();
@@ -340,7 +342,7 @@ impl Library {
              JOIN messages m ON m.id = messages_fts.rowid
              JOIN conversations c ON c.id = m.conversation_id
              WHERE messages_fts MATCH ?1
-             ORDER BY rank LIMIT ?2",
+             ORDER BY messages_fts.rowid DESC LIMIT ?2",
         )?;
         let hits = stmt
             .query_map((fts_query, limit.clamp(1, 200)), |r| {
@@ -389,8 +391,9 @@ impl Library {
 }
 
 /// Turns what a person types into an FTS5 query: each word quoted (no operators can be
-/// injected), the last one a prefix so results come while typing.
-pub(crate) fn fts_query(input: &str) -> Option<String> {
+/// injected), the last one a prefix so results come while typing, from its second letter
+/// (one-letter prefixes would match most of the history).
+pub fn fts_query(input: &str) -> Option<String> {
     let words: Vec<String> = input
         .split_whitespace()
         .map(|w| w.replace('"', ""))
@@ -400,8 +403,11 @@ pub(crate) fn fts_query(input: &str) -> Option<String> {
     if words.is_empty() {
         return None;
     }
+    let last_len = words.last().map_or(0, |w| w.chars().count() - 2);
     let mut query = words.join(" ");
-    query.push('*');
+    if last_len >= 2 {
+        query.push('*');
+    }
     Some(query)
 }
 
@@ -414,6 +420,7 @@ mod tests {
         assert_eq!(fts_query("  "), None);
         assert_eq!(fts_query("golden hour").unwrap(), "\"golden\" \"hour\"*");
         assert_eq!(fts_query("a\" OR b NEAR(").unwrap(), "\"a\" \"OR\" \"b\" \"NEAR(\"*");
+        assert_eq!(fts_query("golden h").unwrap(), "\"golden\" \"h\"", "one letter is a word, not a prefix");
     }
 
     #[test]

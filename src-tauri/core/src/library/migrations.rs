@@ -9,7 +9,11 @@ use rusqlite_migration::{Migrations, SchemaVersion, M};
 use super::now_ms;
 use crate::error::{Error, Result};
 
-const STEPS: &[&str] = &[include_str!("migrations/0001_initial.sql"), include_str!("migrations/0002_usage_by_message.sql")];
+const STEPS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_usage_by_message.sql"),
+    include_str!("migrations/0003_search_prefixes.sql"),
+];
 
 pub(super) fn migrate(conn: &mut Connection, backup_dir: &Path) -> Result<()> {
     migrate_steps(conn, STEPS, backup_dir)
