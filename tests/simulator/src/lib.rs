@@ -148,6 +148,11 @@ impl Simulator {
         let app = router(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
+            // Real gateways answer with Nagle off; with it on, a reused connection waits for a
+            // delayed ACK (~40 ms) between a response's headers and its body.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
+                let _ = tcp.set_nodelay(true);
+            });
             let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
                 let _ = stopped.await;
             });
