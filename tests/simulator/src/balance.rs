@@ -2,25 +2,38 @@
 
 use serde_json::json;
 
-use crate::gateway::{ok_json, Answer, Ctx};
+use axum::Extension;
+
+use crate::gateway::{ok_json, Answer, Ctx, KeyOwner};
 use crate::state::{QUOTA_GRANTED, QUOTA_PER_UNIT};
 
 /// `GET /api/usage/token/` (the trailing slash matters: without it the platform 404s).
-pub(crate) async fn token_usage(ctx: Ctx) -> Answer {
-    let used = ctx.state.used_quota();
+/// Answers for the key that asks, even an expired, disabled or used-up one.
+pub(crate) async fn token_usage(ctx: Ctx, Extension(owner): Extension<KeyOwner>) -> Answer {
+    let Some(token) = ctx.state.token(owner.0) else {
+        return Err(ctx.gateway_error(401, "", "Invalid token"));
+    };
+    let limits: serde_json::Map<String, serde_json::Value> = token
+        .model_limits
+        .split(',')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(|m| (m.to_owned(), json!(true)))
+        .collect();
     ok_json(&json!({
         "code": true,
         "message": "ok",
         "data": {
             "object": "token_usage",
-            "name": "demo key",
-            "total_granted": QUOTA_GRANTED,
-            "total_used": used,
-            "total_available": (QUOTA_GRANTED - used).max(0),
-            "unlimited_quota": false,
-            "model_limits": {},
-            "model_limits_enabled": false,
-            "expires_at": 0,
+            "name": token.name,
+            "total_granted": token.remain_quota + token.used_quota,
+            "total_used": token.used_quota,
+            "total_available": token.remain_quota,
+            "unlimited_quota": token.unlimited_quota,
+            "model_limits": limits,
+            "model_limits_enabled": token.model_limits_enabled,
+            // new-api reports "never" as 0.
+            "expires_at": token.expired_time.max(0),
         }
     }))
 }
@@ -73,6 +86,7 @@ pub(crate) async fn usage(ctx: Ctx) -> Answer {
 }
 
 /// `GET /api/log/token`: the key's recent calls, newest first.
-pub(crate) async fn token_logs(ctx: Ctx) -> Answer {
-    ok_json(&json!({"success": true, "message": "", "data": ctx.state.logs()}))
+pub(crate) async fn token_logs(ctx: Ctx, Extension(owner): Extension<KeyOwner>) -> Answer {
+    let logs: Vec<_> = ctx.state.logs().into_iter().filter(|l| l.token_id == owner.0).collect();
+    ok_json(&json!({"success": true, "message": "", "data": logs}))
 }

@@ -12,12 +12,17 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
+use crate::account::KeyCheck;
 use crate::state::SimState;
 use crate::RecordedRequest;
 
 /// The gateway's default body limit.
 pub(crate) const MAX_BODY: usize = 128 * 1024 * 1024;
 pub(crate) const REQUEST_ID_HEADER: &str = "x-oneapi-request-id";
+
+/// Which of the user's keys made the request.
+#[derive(Clone, Copy)]
+pub(crate) struct KeyOwner(pub u64);
 
 /// The id new-api gives each request; it ends every error message.
 #[derive(Clone)]
@@ -100,16 +105,27 @@ pub(crate) async fn require_key(
         .headers()
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .map(bearer_token);
-    if presented.is_some_and(|key| same_key(key, &state.config.api_key)) {
-        return next.run(request).await;
-    }
-    let request_id = request.extensions().get::<RequestId>().map(|r| r.0.clone());
-    let message = if prefers_chinese(request.headers()) {
-        "无效的令牌"
-    } else {
-        "Invalid token"
+        .map(bearer_token)
+        .unwrap_or_default()
+        .to_owned();
+    // A key that is expired, disabled or used up may still read its own balance and logs.
+    let reads_own_usage = matches!(request.uri().path(), "/api/usage/token/" | "/api/log/token");
+    let (zh, en) = match state.check_key(&presented) {
+        KeyCheck::Usable(id) | KeyCheck::Refused(id, ..) if reads_own_usage => {
+            let mut request = request;
+            request.extensions_mut().insert(KeyOwner(id));
+            return next.run(request).await;
+        }
+        KeyCheck::Usable(id) => {
+            let mut request = request;
+            request.extensions_mut().insert(KeyOwner(id));
+            return next.run(request).await;
+        }
+        KeyCheck::Refused(_, zh, en) => (zh, en),
+        KeyCheck::Unknown => ("无效的令牌", "Invalid token"),
     };
+    let request_id = request.extensions().get::<RequestId>().map(|r| r.0.clone());
+    let message = if prefers_chinese(request.headers()) { zh } else { en };
     error_response(
         StatusCode::UNAUTHORIZED,
         "new_api_error",
@@ -127,13 +143,8 @@ fn bearer_token(header: &str) -> &str {
     }
 }
 
-/// new-api strips `sk-` before looking a key up, so both spellings work.
-fn same_key(presented: &str, expected: &str) -> bool {
-    let strip = |k: &str| k.strip_prefix("sk-").unwrap_or(k).to_owned();
-    !presented.is_empty() && strip(presented) == strip(expected)
-}
 
-fn prefers_chinese(headers: &axum::http::HeaderMap) -> bool {
+pub(crate) fn prefers_chinese(headers: &axum::http::HeaderMap) -> bool {
     headers
         .get("accept-language")
         .and_then(|v| v.to_str().ok())
@@ -327,11 +338,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_match_with_or_without_sk_prefix() {
-        assert!(same_key("sk-demo", "sk-demo"));
-        assert!(same_key("demo", "sk-demo"));
-        assert!(!same_key("sk-other", "sk-demo"));
-        assert!(!same_key("", "sk-demo"));
+    fn bearer_scheme_is_optional_and_case_blind() {
         assert_eq!(bearer_token("Bearer sk-demo"), "sk-demo");
         assert_eq!(bearer_token("bearer  sk-demo "), "sk-demo");
     }

@@ -21,6 +21,7 @@
 // the usual axum idiom; boxing it to please this lint would only add noise off any hot path.
 #![allow(clippy::result_large_err)]
 
+mod account;
 mod audio;
 mod balance;
 mod body;
@@ -69,6 +70,10 @@ pub struct SimConfig {
     pub video_step: Duration,
     /// Reported by `/api/status` and mentioned in chat replies.
     pub system_name: String,
+    /// The personal access token the account API accepts (with `New-Api-User: user_id`).
+    pub access_token: String,
+    /// The id of the one user, owner of every key.
+    pub user_id: u64,
 }
 
 impl Default for SimConfig {
@@ -79,6 +84,8 @@ impl Default for SimConfig {
             chunk_size: 4,
             video_step: Duration::from_millis(300),
             system_name: "Nexhina Demo".to_owned(),
+            access_token: "demo-access-token".to_owned(),
+            user_id: 1,
         }
     }
 }
@@ -195,6 +202,11 @@ impl Simulator {
         self.state.push_reply(content.into());
     }
 
+    /// Adds a one-time redeem code worth `quota` units (500 000 per USD).
+    pub fn add_redemption_code(&self, code: impl Into<String>, quota: i64) {
+        self.state.add_redemption(code.into(), quota);
+    }
+
     /// Forgets recorded requests, queued faults and queued replies (tasks, files and usage stay).
     pub fn clear(&self) {
         self.state.clear();
@@ -236,7 +248,8 @@ impl std::fmt::Debug for Simulator {
     }
 }
 
-/// All routes. Relay and balance calls need the key; `/api/status` and the `/files`
+/// All routes. Relay and balance calls need the key; account calls an access token;
+/// `/api/status` and the `/files`
 /// "CDN" do not; `/__sim` is the test control surface (no key, not recorded, no faults).
 fn router(state: Arc<SimState>) -> Router {
     let keyed = Router::new()
@@ -275,6 +288,26 @@ fn router(state: Arc<SimState>) -> Router {
         .route_layer(from_fn_with_state(state.clone(), faults::inject))
         .route_layer(from_fn_with_state(state.clone(), gateway::require_key));
 
+    let account = Router::new()
+        .route("/api/user/self", get(account::user_self))
+        .route("/api/user/topup", post(account::redeem))
+        .route("/api/log/self", get(account::logs))
+        .route("/api/log/self/stat", get(account::log_stat))
+        .route("/api/data/self", get(account::quota_data))
+        .route(
+            "/api/token/",
+            get(account::list_tokens)
+                .post(account::create_token)
+                .put(account::update_token),
+        )
+        .route("/api/token/{id}", axum::routing::delete(account::delete_token))
+        .route("/api/token/{id}/key", post(account::reveal_token))
+        .route_layer(from_fn_with_state(state.clone(), faults::inject))
+        .route_layer(from_fn_with_state(
+            state.clone(),
+            account::require_access_token,
+        ));
+
     let public = Router::new()
         .route("/api/status", get(balance::status))
         .route("/files/{name}", get(media::hosted_file))
@@ -282,6 +315,7 @@ fn router(state: Arc<SimState>) -> Router {
 
     Router::new()
         .merge(keyed)
+        .merge(account)
         .merge(public)
         .merge(control::routes())
         // gin answers an unknown path and a wrong method alike.

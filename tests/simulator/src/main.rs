@@ -44,6 +44,7 @@ async fn main() -> std::io::Result<()> {
         chunk_size: args.chunk_size.max(1),
         video_step: Duration::from_millis(args.video_step_ms),
         system_name: args.system_name,
+        ..SimConfig::default()
     };
     let simulator =
         Simulator::start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)), config).await?;

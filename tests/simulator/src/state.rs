@@ -10,6 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use axum::body::Bytes;
 use serde::Serialize;
 
+use crate::account::SimToken;
 use crate::faults::{Fault, FaultRule};
 use crate::video::VideoTask;
 use crate::{RecordedRequest, SimConfig};
@@ -38,17 +39,23 @@ pub(crate) struct SimState {
 }
 
 #[derive(Default)]
-struct Inner {
+pub(crate) struct Inner {
     requests: VecDeque<RecordedRequest>,
     faults: Vec<FaultRule>,
     /// Replies queued by tests, used verbatim by the next chat turns.
     replies: VecDeque<String>,
-    used_quota: i64,
-    logs: VecDeque<LogEntry>,
-    next_log_id: u64,
+    pub used_quota: i64,
+    pub logs: VecDeque<LogEntry>,
+    pub next_log_id: u64,
     files: HashMap<String, HostedFile>,
     file_order: VecDeque<String>,
     videos: HashMap<String, VideoTask>,
+    /// The user's API keys (the configured key is the first).
+    pub tokens: Vec<SimToken>,
+    /// Redeem code → (quota, already used).
+    pub redemptions: HashMap<String, (i64, bool)>,
+    pub redeemed_quota: i64,
+    pub request_count: u64,
 }
 
 #[derive(Clone)]
@@ -102,10 +109,11 @@ impl SimState {
             inner: Mutex::new(Inner::default()),
         };
         state.seed_history();
+        crate::account::seed(&state);
         state
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic elsewhere must not take the demo platform down with it.
         self.inner
             .lock()
@@ -198,9 +206,10 @@ impl SimState {
     pub fn charge(&self, charge: Charge<'_>) {
         let mut inner = self.lock();
         inner.used_quota += charge.quota;
+        inner.request_count += 1;
         let entry = LogEntry {
             id: inner.next_log_id,
-            user_id: 1,
+            user_id: self.config.user_id,
             created_at: unix_now(),
             kind: 2,
             content: format!(
@@ -265,8 +274,21 @@ impl SimState {
         self.lock().videos.get_mut(id).map(f)
     }
 
-    /// A key with some history looks like a real one in the balance screens.
+    /// A key with some history looks like a real one in the balance screens: two weeks
+    /// of calls, then three in the hour before start.
     fn seed_history(&self) {
+        let older = ["gpt-4o-mini", "gpt-image-1", "gpt-4o-mini", "tts-1", "gpt-4o-mini", "text-embedding-3-small"];
+        for day in (1..=13u64).rev() {
+            for call in 0..(1 + day % 3) {
+                let model = older[((day + call) % older.len() as u64) as usize];
+                let quota = 1_500 + ((day * 7 + call * 13) % 11) as i64 * 900 + if model == "gpt-image-1" { 20_000 } else { 0 };
+                self.charge(Charge { model, prompt_tokens: 300 + day * 11, completion_tokens: 120 + call * 40, quota, stream: true });
+                let mut inner = self.lock();
+                if let Some(last) = inner.logs.back_mut() {
+                    last.created_at = self.started_unix.saturating_sub(day * 86_400 + call * 2_700 + 1_800);
+                }
+            }
+        }
         let seeded = [
             ("gpt-4o-mini", 412, 268, 3_900, true, 3_600),
             ("gpt-image-1", 23, 272, 20_000, false, 2_400),

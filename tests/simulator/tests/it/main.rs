@@ -1,5 +1,6 @@
 //! Integration tests: the simulator started in-process, spoken to over real HTTP.
 
+mod account;
 mod chat;
 mod faults;
 mod gateway;
