@@ -21,3 +21,15 @@ pub fn data_dir(explicit: Option<PathBuf>) -> Result<PathBuf> {
         .map(|dirs| dirs.data_dir().join(FOLDER))
         .ok_or_else(|| Error::Storage("no home folder is known; set NEXHINA_DATA_DIR".into()))
 }
+
+/// Where the app writes its logs: `$XDG_STATE_HOME/nexhina-studio/logs`
+/// (`~/.local/state/nexhina-studio/logs`), apart from the user's data so that erasing or
+/// exporting the library never involves them.
+pub fn log_dir() -> Result<PathBuf> {
+    let state = std::env::var_os("XDG_STATE_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| directories::BaseDirs::new().map(|dirs| dirs.home_dir().join(".local/state")))
+        .ok_or_else(|| Error::Storage("no home folder is known for the logs".into()))?;
+    Ok(state.join(FOLDER).join("logs"))
+}

@@ -68,6 +68,15 @@ impl KeyStore {
         self.env_key.clone().map(|k| (k, KeySource::Environment))
     }
 
+    /// A secret other than the API key (the account's access token, its user id): memory,
+    /// then the keychain, never the environment's API key.
+    pub fn load_secret(&self, account: &str) -> Option<(String, KeySource)> {
+        if let Some(value) = self.memory.lock().unwrap_or_else(|p| p.into_inner()).get(account) {
+            return Some((value.clone(), KeySource::Memory));
+        }
+        self.entry(account).ok()?.get_password().ok().map(|value| (value, KeySource::Keychain))
+    }
+
     /// Removes the key from memory and the keychain.
     pub fn forget(&self, account: &str) -> Result<()> {
         self.memory.lock().unwrap_or_else(|p| p.into_inner()).remove(account);
@@ -134,5 +143,49 @@ mod tests {
         assert_eq!(store.load(account), Some(("sk-session".to_string(), KeySource::Memory)));
         let _ = store.forget(account);
         assert_eq!(store.load(account), Some(("sk-env".to_string(), KeySource::Environment)));
+    }
+}
+
+/// A log line with anything that looks like a secret replaced: API keys (`sk-…`), bearer
+/// tokens and `key=`/`token=` values. Logs are for diagnosing, never for credentials.
+pub fn redact(line: &str) -> String {
+    // (marker, whether the marker is part of the secret)
+    const MARKERS: [(&str, bool); 5] = [("sk-", true), ("bearer ", false), ("key=", false), ("token=", false), ("\"key\":\"", false)];
+    let lower = line.to_ascii_lowercase();
+    let mut out = String::with_capacity(line.len());
+    let mut at = 0;
+    while at < line.len() {
+        let next = MARKERS.iter().filter_map(|(m, inside)| lower[at..].find(m).map(|i| (at + i, m.len(), *inside))).min_by_key(|h| h.0);
+        let Some((found, len, inside)) = next else { break };
+        let start = if inside { found } else { found + len };
+        let end = line[found + len..]
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | '&' | ';' | ')'))
+            .map_or(line.len(), |i| found + len + i);
+        out.push_str(&line[at..start]);
+        // Short values are words ("task-list"), not secrets.
+        if end - (found + len) >= 6 {
+            out.push_str("[redacted]");
+        } else {
+            out.push_str(&line[start..end]);
+        }
+        at = end.max(found + len);
+    }
+    out.push_str(&line[at.min(line.len())..]);
+    out
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::redact;
+
+    #[test]
+    fn secrets_never_reach_a_log_line() {
+        assert_eq!(redact("using key sk-abcdef1234567890 for https://x"), "using key [redacted] for https://x");
+        assert_eq!(redact("Authorization: Bearer eyJhbGciOi.xyz"), "Authorization: Bearer [redacted]");
+        assert_eq!(redact("GET /v1/x?key=abcdef123&y=1"), "GET /v1/x?key=[redacted]&y=1");
+        assert_eq!(redact("{\"key\":\"sk-zzzzzzzzzz\",\"id\":3}"), "{\"key\":\"[redacted]\",\"id\":3}");
+        assert_eq!(redact("a task-list of 3 items"), "a task-list of 3 items");
+        assert_eq!(redact("no secrets here"), "no secrets here");
+        assert_eq!(redact("ends with sk-"), "ends with sk-");
     }
 }
