@@ -598,6 +598,29 @@ describe('ChatView', () => {
     await waitFor(() => expect(messageById(102).className).toContain('highlighted'));
   });
 
+  it('loads the rest of a jump page that does not fill the view, and drops "Jump to latest"', async () => {
+    vi.mocked(ipc.listMessages).mockImplementation(async (_id, _before, after) => {
+      if (after !== null) return { items: [message(103, 'user', 'Newer question')], before_cursor: 102, after_cursor: null };
+      return { items: history, before_cursor: null, after_cursor: 102 };
+    });
+    render(ChatView);
+    await screen.findAllByTestId('conversation-item');
+
+    await chat.jumpTo({
+      message_id: 102,
+      conversation_id: 7,
+      conversation_title: 'Rust lifetimes',
+      role: 'assistant',
+      snippet: 'x',
+      created_at: 0,
+    });
+    // jsdom lays nothing out: the page never fills the view, as with two short messages.
+    await waitFor(() => expect(ipc.listMessages).toHaveBeenCalledWith(7, null, 102, 40));
+    await waitFor(() => expect(chat.messages.map((m) => m.id)).toEqual([101, 102, 103]));
+    expect(chat.afterCursor).toBeNull();
+    await waitFor(() => expect(screen.queryByTestId('jump-to-latest')).not.toBeInTheDocument());
+  });
+
   it('loads newer pages after a jump, then follows the conversation', async () => {
     vi.mocked(ipc.listMessages).mockImplementation(async (_id, before, after) => {
       if (after !== null) return { items: [message(103, 'user', 'Newer question')], before_cursor: 102, after_cursor: null };
@@ -618,10 +641,9 @@ describe('ChatView', () => {
     });
     expect(ipc.listMessages).toHaveBeenLastCalledWith(7, 103, null, 30);
     expect(chat.afterCursor).toBe(102);
-    expect(await screen.findByTestId('jump-to-latest')).toBeInTheDocument();
 
-    await chat.loadNewer();
-    expect(ipc.listMessages).toHaveBeenCalledWith(7, null, 102, 40);
+    // The page does not fill the (unlaid-out) view, so both neighbours load on their own.
+    await waitFor(() => expect(ipc.listMessages).toHaveBeenCalledWith(7, null, 102, 40));
     await waitFor(() => expect(chat.messages.map((m) => m.id)).toEqual([100, 101, 102, 103]));
     expect(chat.afterCursor).toBeNull();
   });
