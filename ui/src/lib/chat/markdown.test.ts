@@ -188,6 +188,15 @@ describe('renderMarkdown features', () => {
     expect(container.querySelector('br')).not.toBeNull();
   });
 
+  it('keeps column alignment as a class, not a style', () => {
+    const container = mount('| name | n |\n|:---|---:|\n| a | 1 |');
+    const cells = container.querySelectorAll('th, td');
+    expect(cells[1]).toHaveClass('align-right');
+    expect(cells[3]).toHaveClass('align-right');
+    expect(cells[0]).toHaveClass('align-left');
+    expect(container.querySelector('[style]')).toBeNull();
+  });
+
   it('caches by key and text', () => {
     const first = renderCached('m1', '**a**', words);
     expect(renderCached('m1', '**a**', words)).toBe(first);

@@ -126,6 +126,17 @@ md.renderer.rules.image = (tokens, index) => {
   return `<span class="image-alt">${escapeHtml(alt ? `${labels.image}: ${alt}` : labels.image)}</span>`;
 };
 
+// Column alignment becomes a class: the sanitizer keeps no style attribute outside KaTeX.
+md.core.ruler.push('table_align_class', (state) => {
+  for (const token of state.tokens) {
+    if (token.type !== 'th_open' && token.type !== 'td_open') continue;
+    const align = /text-align:\s*(left|center|right)/.exec(String(token.attrGet('style') ?? ''))?.[1];
+    if (!token.attrs) continue;
+    token.attrs = token.attrs.filter(([name]) => name !== 'style');
+    if (align) token.attrSet('class', `align-${align}`);
+  }
+});
+
 // Tables scroll sideways in their own box instead of widening the message.
 md.renderer.rules.table_open = () => '<div class="table-wrap"><table>\n';
 md.renderer.rules.table_close = () => '</table></div>\n';
