@@ -653,3 +653,7 @@ ipc_type! {
         pub duration_ms: Option<u64>,
     }
 }
+
+// The Privacy & data page's types (retention, export, erasure, backups, usage).
+mod data;
+pub use data::*;

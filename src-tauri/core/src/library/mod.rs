@@ -1,13 +1,18 @@
 //! The local library: one SQLite file shared safely by the app and the CLI.
 
+pub mod archive;
 pub mod assets;
+pub mod backups;
 pub mod conversations;
+pub mod export;
 pub mod generations;
 pub mod jobs;
 pub mod messages;
 mod migrations;
 pub mod profiles;
+pub mod retention;
 pub mod settings;
+pub mod usage;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};

@@ -4,6 +4,7 @@
 mod chat;
 mod connection;
 mod conversations;
+mod data;
 mod images;
 pub mod read_aloud;
 mod speech;

@@ -3,6 +3,7 @@
 
 mod chat;
 mod client_faults;
+mod data;
 mod images;
 mod keychain;
 mod studio_profiles;

@@ -1,0 +1,102 @@
+//! The Privacy & data use cases: export and import, retention and purge, erasure,
+//! backups and usage. Long work takes a progress callback and a cancel check, so the
+//! app can show a bar and the CLI can stop on Ctrl+C.
+
+use std::path::Path;
+
+use super::Studio;
+use crate::error::Result;
+use crate::library::now_ms;
+use crate::types::{
+    BackupInfo, DataProgress, ExportReport, ExportSelection, ImportReport, LibrarySummary, PurgeReport, RetentionPolicy,
+    UsageReport,
+};
+
+impl Studio {
+    pub fn export_library(
+        &self,
+        out: &Path,
+        selection: &ExportSelection,
+        progress: &mut dyn FnMut(DataProgress),
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<ExportReport> {
+        self.library.export_archive(out, selection, progress, cancelled)
+    }
+
+    pub fn import_library(&self, path: &Path, progress: &mut dyn FnMut(DataProgress), cancelled: &dyn Fn() -> bool) -> Result<ImportReport> {
+        self.library.import_archive(path, progress, cancelled)
+    }
+
+    pub fn retention(&self) -> Result<RetentionPolicy> {
+        self.library.retention()
+    }
+
+    /// Saves the policy and applies it at once.
+    pub fn set_retention(&self, policy: RetentionPolicy) -> Result<PurgeReport> {
+        let policy = RetentionPolicy {
+            chats: policy.chats.filter(|d| *d > 0),
+            images: policy.images.filter(|d| *d > 0),
+            videos: policy.videos.filter(|d| *d > 0),
+            speech: policy.speech.filter(|d| *d > 0),
+        };
+        self.library.set_retention(&policy)?;
+        self.purge()
+    }
+
+    pub fn purge(&self) -> Result<PurgeReport> {
+        self.library.purge(now_ms())
+    }
+
+    /// Start-up and daily upkeep: the retention purge, then today's backup.
+    pub fn maintain(&self) -> Result<PurgeReport> {
+        let report = self.purge()?;
+        self.library.daily_backup(now_ms())?;
+        Ok(report)
+    }
+
+    /// Erases one generation (image, video, speech clip, transcript) and its files.
+    pub fn erase_item(&self, generation_id: i64) -> Result<()> {
+        self.delete_generation(generation_id)
+    }
+
+    /// Erases a conversation with its messages and the files only it used.
+    pub fn erase_conversation(&self, id: i64) -> Result<()> {
+        for m in self.library.messages(id, None, None, 1000)?.items {
+            self.running_cancel(m.id);
+        }
+        let orphans = self.library.erase_conversation(id)?;
+        self.library.remove_files(&orphans);
+        Ok(())
+    }
+
+    pub fn library_summary(&self) -> Result<LibrarySummary> {
+        self.library.summary()
+    }
+
+    /// Erases every row, file and backup, the settings, and the keychain entries of every
+    /// platform the library knew.
+    pub fn erase_everything(&self) -> Result<()> {
+        let platforms = self.library.erase_everything()?;
+        for base_url in platforms {
+            // A keychain that is not running holds nothing to forget.
+            let _ = self.keys.forget(&base_url);
+        }
+        Ok(())
+    }
+
+    pub fn backups(&self) -> Result<Vec<BackupInfo>> {
+        self.library.backups()
+    }
+
+    pub fn create_backup(&self) -> Result<BackupInfo> {
+        self.library.create_backup(now_ms())
+    }
+
+    pub fn restore_backup(&self, id: &str) -> Result<()> {
+        self.library.restore_backup(id, now_ms())
+    }
+
+    pub fn usage(&self, since: Option<i64>) -> Result<UsageReport> {
+        self.library.usage_report(since)
+    }
+}
