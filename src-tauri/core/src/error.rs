@@ -61,6 +61,18 @@ pub enum Error {
     #[error("No API key is set. Enter one in Settings, or set NEXHINA_API_KEY.")]
     MissingKey,
 
+    #[error("No access token is set for this platform. Add the access token and user id from the platform's console on the Account page (or `nexhina account login`).")]
+    NoAccessToken,
+
+    #[error("The platform refused the access token. Copy it again from the platform's console (personal settings); it may have been reset.")]
+    AccessTokenRefused { message: String },
+
+    #[error("The user id does not belong to this access token. Use the id shown in the platform's console beside your user name.")]
+    UserIdMismatch { message: String },
+
+    #[error("The code was not accepted. The platform does not say why: it may be mistyped, already used, or expired.")]
+    RedeemRefused { message: String },
+
     #[error("No platform is set up yet. Enter its base URL and API key in Settings, or run `nexhina config set-base-url`.")]
     NotConfigured,
 
@@ -112,6 +124,10 @@ impl Error {
             Error::InvalidProxy(_) => "invalid_proxy",
             Error::InsecureUrl(_) => "insecure_url",
             Error::MissingKey => "missing_key",
+            Error::NoAccessToken => "no_access_token",
+            Error::AccessTokenRefused { .. } => "access_token_refused",
+            Error::UserIdMismatch { .. } => "user_id_mismatch",
+            Error::RedeemRefused { .. } => "redeem_refused",
             Error::NotConfigured => "not_configured",
             Error::KeychainUnavailable(_) => "keychain_unavailable",
             Error::NotFound(_) => "not_found",

@@ -176,6 +176,10 @@ impl From<&crate::Error> for IpcError {
     }
 }
 
+// The account page's types (balance, logs, spending, API keys) live in their own file.
+mod account;
+pub use account::*;
+
 // ---- Chat -------------------------------------------------------------------------------
 
 ipc_type! {

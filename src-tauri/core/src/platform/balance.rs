@@ -1,11 +1,13 @@
-//! The key's balance, in the platform's display currency: new-api's token usage endpoint
-//! first, OpenAI-style billing endpoints as the fallback. Absent endpoints mean "no balance".
+//! What the API key alone can read: its balance in the platform's display currency (new-api's
+//! token usage endpoint first, OpenAI-style billing endpoints as the fallback) and its recent
+//! calls. Absent endpoints mean "not offered", never an error.
 
 use serde::Deserialize;
 
+use super::account::{display_unit, DisplayUnit};
 use super::client::PlatformClient;
 use crate::error::{Error, Result};
-use crate::types::Balance;
+use crate::types::{Balance, KeyCall, KeyStatus};
 
 /// The billing endpoints answer this for "no limit".
 const UNLIMITED_USD: f64 = 100_000_000.0;
@@ -18,6 +20,8 @@ struct Envelope<T> {
 #[derive(Deserialize)]
 struct TokenUsage {
     #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
     total_granted: Option<f64>,
     #[serde(default)]
     total_used: Option<f64>,
@@ -25,16 +29,12 @@ struct TokenUsage {
     total_available: Option<f64>,
     #[serde(default)]
     unlimited_quota: bool,
-}
-
-#[derive(Deserialize, Default)]
-struct Status {
     #[serde(default)]
-    quota_per_unit: Option<f64>,
+    expires_at: Option<i64>,
     #[serde(default)]
-    quota_display_type: Option<String>,
+    model_limits_enabled: bool,
     #[serde(default)]
-    usd_exchange_rate: Option<f64>,
+    model_limits: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -49,10 +49,9 @@ struct BillingUsage {
 
 /// `Ok(None)` when the gateway offers no balance at all; a wrong key is still an error.
 pub async fn balance(client: &PlatformClient) -> Result<Option<Balance>> {
-    match token_usage(client).await {
-        Ok(balance) => return Ok(Some(balance)),
-        Err(e @ Error::Unauthorized { .. }) => return Err(e),
-        Err(_) => {}
+    let unit = display_unit(client).await;
+    if let Some(status) = key_status(client, &unit).await? {
+        return Ok(Some(status.balance));
     }
     match billing(client).await {
         Ok(balance) => Ok(Some(balance)),
@@ -61,37 +60,82 @@ pub async fn balance(client: &PlatformClient) -> Result<Option<Balance>> {
     }
 }
 
-async fn token_usage(client: &PlatformClient) -> Result<Balance> {
+/// The key's own figures from new-api's `/api/usage/token/`, which still answers for an
+/// expired or used-up key. `Ok(None)`: the gateway has no such endpoint.
+pub async fn key_status(client: &PlatformClient, unit: &DisplayUnit) -> Result<Option<KeyStatus>> {
     // The trailing slash matters: new-api answers 404 without it.
-    let usage: Envelope<TokenUsage> = client.get_json(client.base().root("api/usage/token/"), "a balance").await?;
-    let status = client
-        .get_json::<Envelope<Status>>(client.base().root("api/status"), "a status")
-        .await
-        .map(|s| s.data)
-        .unwrap_or_default();
-    let (divisor, currency) = display_unit(&status);
-    let to_money = |q: Option<f64>| q.map(|q| q / divisor);
-    let u = usage.data;
-    Ok(Balance {
-        total: to_money(u.total_granted),
-        used: to_money(u.total_used),
-        available: to_money(u.total_available),
-        unlimited: u.unlimited_quota,
-        currency,
-    })
+    let url = client.base().root("api/usage/token/");
+    let usage: TokenUsage = match client.get_json::<Envelope<TokenUsage>>(url, "a balance").await {
+        Ok(envelope) => envelope.data,
+        Err(e @ Error::Unauthorized { .. }) => return Err(e),
+        Err(_) => return Ok(None),
+    };
+    let to_money = |q: Option<f64>| q.map(|q| unit.money(q));
+    // new-api reports "never" as 0 (older versions as -1).
+    let expires_at = usage.expires_at.filter(|t| *t > 0);
+    let model_limits = match (usage.model_limits_enabled, usage.model_limits) {
+        (true, Some(serde_json::Value::Object(map))) => map.keys().cloned().collect(),
+        (true, Some(serde_json::Value::String(list))) => {
+            list.split(',').map(str::trim).filter(|m| !m.is_empty()).map(str::to_string).collect()
+        }
+        _ => Vec::new(),
+    };
+    Ok(Some(KeyStatus {
+        name: usage.name.filter(|n| !n.is_empty()),
+        balance: Balance {
+            total: to_money(usage.total_granted),
+            used: to_money(usage.total_used),
+            available: to_money(usage.total_available),
+            unlimited: usage.unlimited_quota,
+            currency: unit.currency.clone(),
+        },
+        expires_at,
+        expired: expires_at.is_some_and(|t| t < unix_now()),
+        model_limits,
+    }))
 }
 
-/// Quota units per displayed unit, and that unit's name.
-fn display_unit(status: &Status) -> (f64, String) {
-    let per_usd = status.quota_per_unit.filter(|q| *q > 0.0).unwrap_or(500_000.0);
-    match status.quota_display_type.as_deref() {
-        Some("TOKENS") => (1.0, "tokens".into()),
-        Some("CNY") => {
-            let rate = status.usd_exchange_rate.filter(|r| *r > 0.0).unwrap_or(7.3);
-            (per_usd / rate, "CNY".into())
-        }
-        _ => (per_usd, "USD".into()),
-    }
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+#[derive(Deserialize)]
+struct KeyLog {
+    #[serde(default)]
+    created_at: i64,
+    #[serde(default)]
+    model_name: String,
+    #[serde(default)]
+    prompt_tokens: u32,
+    #[serde(default)]
+    completion_tokens: u32,
+    #[serde(default)]
+    quota: f64,
+    #[serde(default, rename = "type")]
+    kind: i64,
+}
+
+/// The key's recent calls (`/api/log/token`), newest first; `Ok(None)` where not offered.
+pub async fn key_calls(client: &PlatformClient, unit: &DisplayUnit) -> Result<Option<Vec<KeyCall>>> {
+    let url = client.base().root("api/log/token");
+    let logs = match client.get_json::<Envelope<Option<Vec<KeyLog>>>>(url, "key logs").await {
+        Ok(envelope) => envelope.data.unwrap_or_default(),
+        Err(e @ Error::Unauthorized { .. }) => return Err(e),
+        Err(_) => return Ok(None),
+    };
+    let mut calls: Vec<KeyCall> = logs
+        .into_iter()
+        .filter(|l| l.kind == 0 || l.kind == 2)
+        .map(|l| KeyCall {
+            created_at: l.created_at,
+            model: l.model_name,
+            prompt_tokens: l.prompt_tokens,
+            completion_tokens: l.completion_tokens,
+            cost: unit.money(l.quota),
+        })
+        .collect();
+    calls.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    Ok(Some(calls))
 }
 
 async fn billing(client: &PlatformClient) -> Result<Balance> {
@@ -107,21 +151,4 @@ async fn billing(client: &PlatformClient) -> Result<Balance> {
         unlimited,
         currency: "USD".into(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quota_units_convert_to_the_display_currency() {
-        let usd = Status { quota_per_unit: Some(500_000.0), quota_display_type: Some("USD".into()), usd_exchange_rate: None };
-        assert_eq!(display_unit(&usd), (500_000.0, "USD".to_string()));
-        let cny = Status { quota_per_unit: Some(500_000.0), quota_display_type: Some("CNY".into()), usd_exchange_rate: Some(7.0) };
-        let (divisor, currency) = display_unit(&cny);
-        assert_eq!(currency, "CNY");
-        assert!((1_000_000.0 / divisor - 14.0).abs() < 1e-9);
-        let tokens = Status { quota_per_unit: None, quota_display_type: Some("TOKENS".into()), usd_exchange_rate: None };
-        assert_eq!(display_unit(&tokens).1, "tokens");
-    }
 }

@@ -152,6 +152,11 @@ impl PlatformClient {
         Ok(self.http.post(url).headers(self.headers()?))
     }
 
+    /// Any method, with the platform's headers (the account API replaces the key's).
+    pub fn request(&self, method: reqwest::Method, url: String) -> Result<RequestBuilder> {
+        Ok(self.http.request(method, url).headers(self.headers()?))
+    }
+
     /// Sends a request, retrying only where [`Safety`] allows, and returns the successful
     /// response or the typed failure. `what` names the capability for "not offered" errors.
     pub async fn send(&self, make: impl Fn() -> Result<RequestBuilder>, safety: Safety, what: &str) -> Result<Response> {

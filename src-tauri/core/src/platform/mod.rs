@@ -1,6 +1,7 @@
 //! The platform API client: one module per endpoint family. Wire types stay in here;
 //! the rest of core sees domain types.
 
+pub mod account;
 pub mod audio;
 pub mod balance;
 pub mod base_url;

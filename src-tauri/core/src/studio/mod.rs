@@ -1,6 +1,7 @@
 //! Use cases that join the platform, the library and the key store. The desktop shell and
 //! the CLI call these and nothing below them.
 
+mod account;
 mod chat;
 mod connection;
 mod conversations;

@@ -1,6 +1,7 @@
 //! Integration tests of the core against the platform simulator: a real HTTP server on
 //! loopback, real SQLite files in temp folders. One binary, a module per area.
 
+mod account;
 mod chat;
 mod client_faults;
 mod data;
