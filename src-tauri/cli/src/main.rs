@@ -2,6 +2,7 @@
 //! parses, calls one studio function, and prints.
 
 mod chat;
+mod data;
 mod images;
 mod output;
 mod speech;
@@ -66,6 +67,19 @@ enum Command {
     Speak(speech::SpeakArgs),
     /// Turn speech into text (or translate it into English); prints the transcript
     Transcribe(speech::TranscribeArgs),
+    /// Export the library (or a part) to a folder or a .zip (docs/EXPORT_FORMAT.md)
+    Export(data::ExportArgs),
+    /// Import an export; nothing already here is added twice
+    Import { path: PathBuf },
+    /// Erase everything, one conversation or one item
+    Erase(data::EraseArgs),
+    /// Delete what the retention settings say has expired, and unused files
+    Purge,
+    /// List, make or restore copies of the library
+    #[command(subcommand)]
+    Backup(data::BackupCommand),
+    /// Tokens, images and seconds of video and audio, per model and day, from local records
+    Usage(data::UsageArgs),
 }
 
 #[derive(Subcommand)]
@@ -120,6 +134,12 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Jobs(args) => video::jobs(&studio, args, json).await,
         Command::Speak(args) => speech::speak(&studio, args, json).await,
         Command::Transcribe(args) => speech::transcribe(&studio, args, json).await,
+        Command::Export(args) => data::export(&studio, args, json).await,
+        Command::Import { path } => data::import(&studio, path, json).await,
+        Command::Erase(args) => data::erase(&studio, args, json),
+        Command::Purge => data::purge(&studio, json),
+        Command::Backup(command) => data::backup(&studio, command, json),
+        Command::Usage(args) => data::usage(&studio, args, json),
         Command::Models => output::models(&studio.list_models().await?, json),
         Command::Config(ConfigCommand::Show) => output::profile(&studio.profile_view()?, &studio.app_info()?, json),
         Command::Config(ConfigCommand::SetBaseUrl { url }) => {

@@ -5,6 +5,8 @@ use std::io::Write;
 
 use nexhina_simulator::{SimConfig, Simulator};
 
+mod data;
+
 struct Run {
     data: tempfile::TempDir,
 }
