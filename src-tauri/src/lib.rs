@@ -21,12 +21,21 @@ pub struct AppState {
     _demo: Option<demo::DemoServer>,
 }
 
+/// When the process started, for the start-up figure in the log.
+pub(crate) static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 pub fn run() {
+    STARTED.get_or_init(std::time::Instant::now);
     tauri::Builder::default()
+        // First, so a second launch hands over to the running app before anything opens.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| window::focus_main(app)))
+        .plugin(logging())
+        .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             let data_dir = paths::data_dir(None)?;
+            log::info!("Nexhina Studio {} starting; library at {}", env!("CARGO_PKG_VERSION"), data_dir.display());
             let demo = demo::DemoServer::start();
             let options = StudioOptions {
                 data_dir: data_dir.clone(),
@@ -104,4 +113,29 @@ pub fn run() {
         ])
         .run(tauri::generate_context!())
         .expect("Nexhina Studio could not start");
+}
+
+/// Logs go to `$XDG_STATE_HOME/nexhina-studio/logs` (a few rotated files), every line passed
+/// through the key redactor; debug builds also print them.
+fn logging() -> tauri::plugin::TauriPlugin<tauri::Wry> {
+    use tauri_plugin_log::{RotationStrategy, Target, TargetKind};
+    let mut targets = Vec::new();
+    if let Ok(dir) = paths::log_dir() {
+        targets.push(Target::new(TargetKind::Folder { path: dir, file_name: Some("nexhina-studio".into()) }));
+    }
+    if cfg!(debug_assertions) {
+        targets.push(Target::new(TargetKind::Stdout));
+    }
+    tauri_plugin_log::Builder::new()
+        .clear_targets()
+        .targets(targets)
+        .level(log::LevelFilter::Info)
+        .rotation_strategy(RotationStrategy::KeepSome(3))
+        .max_file_size(2 * 1024 * 1024)
+        .format(|out, message, record| {
+            let now = time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+            let line = nexhina_core::secrets::redact(&message.to_string());
+            out.finish(format_args!("{now} {} {}: {line}", record.level(), record.target()))
+        })
+        .build()
 }

@@ -1,7 +1,7 @@
 //! The main window, with a navigation guard: the webview shows only the app itself;
 //! any other address opens in the system browser.
 
-use tauri::{AppHandle, Url, WebviewUrl, WebviewWindowBuilder};
+use tauri::{AppHandle, Manager, Url, WebviewUrl, WebviewWindowBuilder};
 use tauri_plugin_opener::OpenerExt;
 
 pub fn open_main(app: &AppHandle) -> tauri::Result<()> {
@@ -21,6 +21,15 @@ pub fn open_main(app: &AppHandle) -> tauri::Result<()> {
         })
         .build()?;
     Ok(())
+}
+
+/// Brings the main window forward (a second launch of the app ends up here).
+pub fn focus_main(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
 }
 
 fn is_app_url(url: &Url) -> bool {

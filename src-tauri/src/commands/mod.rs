@@ -22,6 +22,8 @@ pub struct CommandError(IpcError);
 
 impl From<nexhina_core::Error> for CommandError {
     fn from(e: nexhina_core::Error) -> Self {
+        // Every failure a person sees is also in the log, with the platform's request id.
+        log::warn!("{} ({}): {e}", e.code(), e.request_id().unwrap_or("no request id"));
         CommandError(IpcError::from(&e))
     }
 }

@@ -4,8 +4,12 @@ use tauri::State;
 use super::CommandResult;
 use crate::AppState;
 
+/// The UI's first call: from here on the window answers a person, so the time since the
+/// process started is logged once (the start-up figure `scripts/bench-release.sh` reads).
 #[tauri::command]
 pub fn app_info(state: State<'_, AppState>) -> CommandResult<AppInfo> {
+    static FIRST: std::sync::Once = std::sync::Once::new();
+    FIRST.call_once(|| log::info!("window interactive {} ms after start", crate::STARTED.get().map_or(0, |t| t.elapsed().as_millis())));
     Ok(state.studio.app_info()?)
 }
 
