@@ -6,6 +6,7 @@ use std::io::Write;
 use nexhina_simulator::{SimConfig, Simulator};
 
 mod data;
+mod telemetry;
 
 struct Run {
     data: tempfile::TempDir,
