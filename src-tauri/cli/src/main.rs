@@ -1,6 +1,7 @@
 //! `nexhina`: the command line over the same core as the desktop app. Each subcommand
 //! parses, calls one studio function, and prints.
 
+mod account;
 mod chat;
 mod data;
 mod images;
@@ -67,6 +68,12 @@ enum Command {
     Speak(speech::SpeakArgs),
     /// Turn speech into text (or translate it into English); prints the transcript
     Transcribe(speech::TranscribeArgs),
+    /// The key's balance and recent calls; with the console's access token, the account's
+    Account(account::AccountArgs),
+    /// The account's API keys: list, create, enable, disable, delete, reveal, use
+    Keys(account::KeysArgs),
+    /// Redeem a top-up code
+    Redeem(account::RedeemArgs),
     /// Export the library (or a part) to a folder or a .zip (docs/EXPORT_FORMAT.md)
     Export(data::ExportArgs),
     /// Import an export; nothing already here is added twice
@@ -126,6 +133,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
     };
     let studio = std::sync::Arc::new(Studio::open(options, keys)?);
     match cli.command {
+        Command::Account(args) => account::account(&studio, args, json).await,
+        Command::Keys(args) => account::keys(&studio, args, json).await,
+        Command::Redeem(args) => account::redeem(&studio, args, json).await,
         Command::Chat(args) => chat::chat(&studio, args, json).await,
         Command::History(command) => chat::history(&studio, command, json),
         Command::Image(args) => images::image(&studio, args, json).await,

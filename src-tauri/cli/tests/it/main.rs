@@ -5,6 +5,8 @@ use std::io::Write;
 
 use nexhina_simulator::{SimConfig, Simulator};
 
+mod account;
+
 mod data;
 mod telemetry;
 
