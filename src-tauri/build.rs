@@ -1,6 +1,21 @@
 // The app's own commands are permission-checked only when declared here and granted in
 // capabilities/main.json.
 const COMMANDS: &[&str] = &[
+    "key_overview",
+    "account_credentials",
+    "save_account_credentials",
+    "forget_account_credentials",
+    "account_summary",
+    "usage_logs",
+    "spending",
+    "api_keys",
+    "create_api_key",
+    "update_api_key",
+    "set_api_key_enabled",
+    "delete_api_key",
+    "reveal_api_key",
+    "use_api_key",
+    "redeem_code",
     "app_info",
     "save_settings",
     "test_connection",

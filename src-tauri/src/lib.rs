@@ -58,6 +58,21 @@ pub fn run() {
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
+            commands::key_overview,
+            commands::account_credentials,
+            commands::save_account_credentials,
+            commands::forget_account_credentials,
+            commands::account_summary,
+            commands::usage_logs,
+            commands::spending,
+            commands::api_keys,
+            commands::create_api_key,
+            commands::update_api_key,
+            commands::set_api_key_enabled,
+            commands::delete_api_key,
+            commands::reveal_api_key,
+            commands::use_api_key,
+            commands::redeem_code,
             commands::app_info,
             commands::save_settings,
             commands::test_connection,

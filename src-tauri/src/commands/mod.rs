@@ -1,11 +1,13 @@
 //! Thin IPC commands: each parses, calls one studio function, and maps the error.
 
+mod account;
 mod chat;
 mod images;
 mod settings;
 mod speech;
 mod video;
 
+pub use account::*;
 pub use chat::*;
 pub use images::*;
 pub use settings::*;
