@@ -8,7 +8,7 @@ import { setLanguage } from './i18n/language.svelte';
 import * as ipc from './ipc';
 import { applyTheme } from './theme.svelte';
 
-export const VIEWS = ['chat', 'images', 'video', 'speech', 'library', 'settings'] as const;
+export const VIEWS = ['chat', 'images', 'video', 'speech', 'library', 'account', 'settings'] as const;
 export type ViewId = (typeof VIEWS)[number];
 
 export class AppState {

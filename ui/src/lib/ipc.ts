@@ -25,6 +25,18 @@ import type { Settings } from './bindings/Settings';
 import type { TurnEvent } from './bindings/TurnEvent';
 import type { TurnStarted } from './bindings/TurnStarted';
 import type { VideoRequest } from './bindings/VideoRequest';
+import type { AccountCredentialsInput } from './bindings/AccountCredentialsInput';
+import type { AccountCredentialsView } from './bindings/AccountCredentialsView';
+import type { AccountSummary } from './bindings/AccountSummary';
+import type { ApiKey } from './bindings/ApiKey';
+import type { ApiKeyInput } from './bindings/ApiKeyInput';
+import type { ApiKeyList } from './bindings/ApiKeyList';
+import type { KeyOverview } from './bindings/KeyOverview';
+import type { LogPage } from './bindings/LogPage';
+import type { LogQuery } from './bindings/LogQuery';
+import type { Redeemed } from './bindings/Redeemed';
+import type { Spending } from './bindings/Spending';
+import type { SpendingQuery } from './bindings/SpendingQuery';
 
 export type { IpcError };
 
@@ -96,6 +108,72 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   } catch (error) {
     throw toIpcError(error);
   }
+}
+
+// ---- Account: the key's balance, the console's access token, API keys, redeem codes ----
+
+export function keyOverview(): Promise<KeyOverview> {
+  return call<KeyOverview>('key_overview');
+}
+
+export function accountCredentials(): Promise<AccountCredentialsView> {
+  return call<AccountCredentialsView>('account_credentials');
+}
+
+/** Checks the access token and user id with the platform, then keeps them. */
+export function saveAccountCredentials(credentials: AccountCredentialsInput): Promise<AccountSummary> {
+  return call<AccountSummary>('save_account_credentials', { credentials });
+}
+
+export function forgetAccountCredentials(): Promise<null> {
+  return call<null>('forget_account_credentials');
+}
+
+/** `null`: the platform has no account API (its panels are hidden). */
+export function accountSummary(): Promise<AccountSummary | null> {
+  return call<AccountSummary | null>('account_summary');
+}
+
+export function usageLogs(query: LogQuery): Promise<LogPage | null> {
+  return call<LogPage | null>('usage_logs', { query });
+}
+
+export function spending(query: SpendingQuery): Promise<Spending | null> {
+  return call<Spending | null>('spending', { query });
+}
+
+export function apiKeys(): Promise<ApiKeyList | null> {
+  return call<ApiKeyList | null>('api_keys');
+}
+
+export function createApiKey(key: ApiKeyInput): Promise<ApiKey> {
+  return call<ApiKey>('create_api_key', { key });
+}
+
+export function updateApiKey(id: number, key: ApiKeyInput): Promise<ApiKey> {
+  return call<ApiKey>('update_api_key', { id, key });
+}
+
+export function setApiKeyEnabled(id: number, enabled: boolean): Promise<ApiKey> {
+  return call<ApiKey>('set_api_key_enabled', { id, enabled });
+}
+
+export function deleteApiKey(id: number): Promise<null> {
+  return call<null>('delete_api_key', { id });
+}
+
+/** The whole key, only when the person asks to see or copy it. */
+export function revealApiKey(id: number): Promise<string> {
+  return call<string>('reveal_api_key', { id });
+}
+
+/** Makes this key the app's key for the platform in use. */
+export function useApiKey(id: number): Promise<ProfileView> {
+  return call<ProfileView>('use_api_key', { id });
+}
+
+export function redeemCode(code: string): Promise<Redeemed> {
+  return call<Redeemed>('redeem_code', { code });
 }
 
 export function appInfo(): Promise<AppInfo> {
