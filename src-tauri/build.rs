@@ -54,6 +54,7 @@ const COMMANDS: &[&str] = &[
     "speak",
     "read_aloud",
     "play_clip",
+    "audio_file",
     "pause_playback",
     "resume_playback",
     "stop_playback",

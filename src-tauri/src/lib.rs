@@ -111,6 +111,7 @@ pub fn run() {
             commands::speak,
             commands::read_aloud,
             commands::play_clip,
+            commands::audio_file,
             commands::pause_playback,
             commands::resume_playback,
             commands::stop_playback,

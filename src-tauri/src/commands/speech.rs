@@ -7,7 +7,7 @@ use nexhina_core::types::{
 };
 use nexhina_core::PartSink;
 use serde::Serialize;
-use tauri::ipc::Channel;
+use tauri::ipc::{Channel, Response};
 use tauri::{AppHandle, Emitter, Manager, State};
 
 use super::images::{sink, spawn_generation};
@@ -63,6 +63,21 @@ pub async fn play_clip(state: State<'_, AppState>, id: i64) -> CommandResult<Pla
     let files = state.studio.clip_files(id)?;
     state.player.play(id, files)?;
     Ok(state.player.state())
+}
+
+/// One part of a clip as raw bytes, in a format the webview can decode (Opus comes as the
+/// player's WAV copy), for the waveform. The CSP keeps `fetch` to IPC.
+#[tauri::command]
+pub async fn audio_file(state: State<'_, AppState>, id: i64, part: usize) -> CommandResult<Response> {
+    let studio = state.studio.clone();
+    let bytes = tauri::async_runtime::spawn_blocking(move || -> nexhina_core::Result<Vec<u8>> {
+        let files = studio.clip_files(id)?;
+        let path = files.get(part).ok_or_else(|| nexhina_core::Error::NotFound(format!("part {part} of clip {id}")))?;
+        std::fs::read(path).map_err(|e| nexhina_core::Error::Storage(format!("the clip's file cannot be read: {e}")))
+    })
+    .await
+    .map_err(|e| nexhina_core::Error::Internal(e.to_string()))??;
+    Ok(Response::new(bytes))
 }
 
 #[tauri::command]
