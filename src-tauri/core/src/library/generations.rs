@@ -64,7 +64,9 @@ pub struct NewGeneration<'a> {
 
 const ITEM_COLUMNS: &str = "g.id, g.kind, g.model, substr(g.prompt, 1, 200), g.status, g.progress, g.error, g.favourite, g.rating,
     (SELECT count(*) FROM generation_assets o WHERE o.generation_id = g.id AND o.role = 'output'),
-    s.sha256, s.mime, s.thumbnail_sha256, s.width, s.height, g.created_at, s.duration_ms";
+    s.sha256, s.mime, s.thumbnail_sha256, s.width, s.height, g.created_at,
+    (SELECT sum(a.duration_ms) FROM generation_assets o JOIN assets a ON a.id = o.asset_id
+      WHERE o.generation_id = g.id AND o.role = 'output')";
 /// The first output of each generation, by primary key: no scan.
 const ITEM_JOIN: &str = "generations g
     LEFT JOIN generation_assets fo ON fo.generation_id = g.id AND fo.role = 'output' AND fo.position = 0
