@@ -17,11 +17,16 @@ import type { IpcError } from './bindings/IpcError';
 import type { MessagePage } from './bindings/MessagePage';
 import type { ModelInfo } from './bindings/ModelInfo';
 import type { ModelKind } from './bindings/ModelKind';
+import type { PlaybackState } from './bindings/PlaybackState';
 import type { ProfileInput } from './bindings/ProfileInput';
 import type { ProfileView } from './bindings/ProfileView';
 import type { SearchHit } from './bindings/SearchHit';
 import type { SendRequest } from './bindings/SendRequest';
 import type { Settings } from './bindings/Settings';
+import type { SpeechRequest } from './bindings/SpeechRequest';
+import type { Transcript } from './bindings/Transcript';
+import type { TranscriptFormat } from './bindings/TranscriptFormat';
+import type { TranscriptionRequest } from './bindings/TranscriptionRequest';
 import type { TurnEvent } from './bindings/TurnEvent';
 import type { TurnStarted } from './bindings/TurnStarted';
 import type { VideoRequest } from './bindings/VideoRequest';
@@ -374,6 +379,123 @@ export function videoFile(id: number): Promise<ArrayBuffer> {
 /** Copies the video into Downloads; resolves to the new file's path. */
 export function exportVideo(id: number): Promise<string> {
   return call<string>('export_video', { id });
+}
+
+// ---- Speech ------------------------------------------------------------------------
+
+/**
+ * Synthesizes `request.text`; resolves at once with the clip's card. With `play`, the native
+ * player starts with the first part while later ones are still being made.
+ */
+export function speak(request: SpeechRequest, play: boolean, onEvent: GenerationHandler): Promise<GalleryItem> {
+  return call<GalleryItem>('speak', { request, play, onEvent: generationChannel(onEvent) });
+}
+
+/** Speaks a chat reply's prose (no code, markup or links), playing as it arrives. */
+export function readAloud(messageId: number, model: string, voice: string, onEvent: GenerationHandler): Promise<GalleryItem> {
+  return call<GalleryItem>('read_aloud', { messageId, model, voice, onEvent: generationChannel(onEvent) });
+}
+
+/** Plays a kept clip from the start through the native player. */
+export function playClip(id: number): Promise<PlaybackState> {
+  return call<PlaybackState>('play_clip', { id });
+}
+
+export function pausePlayback(): Promise<null> {
+  return call<null>('pause_playback');
+}
+
+export function resumePlayback(): Promise<null> {
+  return call<null>('resume_playback');
+}
+
+export function stopPlayback(): Promise<null> {
+  return call<null>('stop_playback');
+}
+
+export function seekPlayback(positionMs: number): Promise<null> {
+  return call<null>('seek_playback', { positionMs: Math.max(0, Math.round(positionMs)) });
+}
+
+export function playbackState(): Promise<PlaybackState> {
+  return call<PlaybackState>('playback_state');
+}
+
+/** One part (0-based) of a clip as bytes the webview can decode, for the waveform. */
+export function audioFile(id: number, part: number): Promise<ArrayBuffer> {
+  return call<ArrayBuffer>('audio_file', { id, part });
+}
+
+/** Keeps an audio file (a dropped path) on the device before it is transcribed. */
+export function attachAudioFile(path: string): Promise<AssetView> {
+  return call<AssetView>('attach_audio_file', { path });
+}
+
+/** Keeps audio picked in the webview (base64) on the device. */
+export function attachAudioBytes(name: string | null, dataBase64: string): Promise<AssetView> {
+  return call<AssetView>('attach_audio_bytes', { name, dataBase64 });
+}
+
+/** Opens the microphone; its level arrives through `onRecordingLevel`. */
+export function startRecording(): Promise<null> {
+  return call<null>('start_recording');
+}
+
+/** Stops the microphone; resolves to the recording, kept on the device. */
+export function stopRecording(): Promise<AssetView> {
+  return call<AssetView>('stop_recording');
+}
+
+export function cancelRecording(): Promise<null> {
+  return call<null>('cancel_recording');
+}
+
+/** Transcribes (or translates into English) a kept audio file; resolves when done. */
+export function transcribe(request: TranscriptionRequest): Promise<Transcript> {
+  return call<Transcript>('transcribe', { request });
+}
+
+export function getTranscript(id: number): Promise<Transcript> {
+  return call<Transcript>('get_transcript', { id });
+}
+
+/** Saves a clip into Downloads as one file; resolves to its path. */
+export function exportSpeech(id: number): Promise<string> {
+  return call<string>('export_speech', { id });
+}
+
+/** Saves a transcript as text, JSON, SRT or VTT into Downloads; resolves to its path. */
+export function exportTranscript(id: number, format: TranscriptFormat): Promise<string> {
+  return call<string>('export_transcript', { id, format });
+}
+
+/** The microphone's loudness (0..1) and the seconds recorded so far. */
+export interface RecordingLevel {
+  level: number;
+  seconds: number;
+}
+
+async function listenTo<T>(event: string, handler: (payload: T) => void): Promise<() => void> {
+  try {
+    const { listen } = await import('@tauri-apps/api/event');
+    return await listen<T>(event, (e) => handler(e.payload));
+  } catch {
+    return () => {};
+  }
+}
+
+/** The native player's state, about five times a second while a clip plays. */
+export function onPlaybackState(handler: (state: PlaybackState) => void): Promise<() => void> {
+  return listenTo<PlaybackState>('playback-state', handler);
+}
+
+/** A clip that could not be played as it arrived (no sound output); the clip is kept. */
+export function onPlaybackError(handler: (error: IpcError) => void): Promise<() => void> {
+  return listenTo<unknown>('playback-error', (payload) => handler(toIpcError(payload)));
+}
+
+export function onRecordingLevel(handler: (level: RecordingLevel) => void): Promise<() => void> {
+  return listenTo<RecordingLevel>('recording-level', handler);
 }
 
 /**
