@@ -90,6 +90,10 @@ pub enum Error {
 
     #[error("{0}")]
     Internal(String),
+
+    /// The moderation pre-check flagged a prompt; it was not sent.
+    #[error("The moderation check flagged this prompt ({0}); it was not sent.")]
+    Flagged(String),
 }
 
 fn rate_limited_text(retry_after: Option<Duration>) -> String {
@@ -134,6 +138,7 @@ impl Error {
             Error::InvalidInput(_) => "invalid_input",
             Error::Storage(_) => "storage",
             Error::Internal(_) => "internal",
+            Error::Flagged(_) => "flagged",
         }
     }
 

@@ -8,9 +8,10 @@ pub mod library;
 pub mod media;
 pub mod paths;
 pub mod platform;
+pub mod search;
 pub mod secrets;
 pub mod studio;
 pub mod types;
 
 pub use error::{Error, Result};
-pub use studio::{DemoPlatform, GenerationSink, GenerationTask, PartSink, Studio, StudioOptions, TurnOutcome, TurnSink, TurnTask};
+pub use studio::{DemoPlatform, GenerationSink, GenerationTask, IndexSink, PartSink, Studio, StudioOptions, TurnOutcome, TurnSink, TurnTask};

@@ -661,3 +661,127 @@ ipc_type! {
 // The Privacy & data page's types (retention, export, erasure, backups, usage).
 mod data;
 pub use data::*;
+
+// ---- Search and moderation -----------------------------------------------------------------
+
+ipc_type! {
+    /// By words (full text), by meaning (embeddings), or both merged.
+    #[serde(rename_all = "lowercase")]
+    #[derive(Copy, Eq, Default)]
+    pub enum SearchMode { Words, Meaning, #[default] Both }
+}
+
+ipc_type! {
+    /// What a search result is.
+    #[serde(rename_all = "lowercase")]
+    #[derive(Copy, Eq, Hash)]
+    pub enum SearchKind { Message, Image, Video, Speech, Transcript }
+}
+
+ipc_type! {
+    pub struct SearchQuery {
+        pub query: String,
+        #[serde(default)]
+        pub mode: SearchMode,
+        /// Empty means every kind.
+        #[serde(default)]
+        pub kinds: Vec<SearchKind>,
+        #[serde(default)]
+        pub limit: Option<u32>,
+    }
+}
+
+ipc_type! {
+    pub struct SearchResult {
+        pub kind: SearchKind,
+        /// A message result: the message to jump to, in its conversation.
+        #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+        pub message_id: Option<i64>,
+        #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+        pub conversation_id: Option<i64>,
+        pub role: Option<Role>,
+        /// The conversation's title, or the start of a generation's prompt.
+        pub title: String,
+        /// Plain text around the match; matched words (word search) are between \u{2}…\u{3}.
+        pub snippet: String,
+        /// A generation result (image, video, speech clip, transcript) as the gallery shows it.
+        pub item: Option<GalleryItem>,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub created_at: i64,
+        /// Higher is better; comparable only within one answer.
+        pub score: f32,
+        pub by_words: bool,
+        pub by_meaning: bool,
+    }
+}
+
+ipc_type! {
+    pub struct SearchResults {
+        pub results: Vec<SearchResult>,
+        /// Why meaning search could not be used for this query (offline, no model, ...).
+        pub meaning_unavailable: Option<String>,
+        pub reranked: bool,
+        /// Why a configured rerank model was not applied.
+        pub rerank_error: Option<String>,
+    }
+}
+
+ipc_type! {
+    /// Search and moderation settings.
+    pub struct SearchSettings {
+        /// `None` turns search by meaning off.
+        pub embedding_model: Option<String>,
+        /// `None`: results are not reranked.
+        pub rerank_model: Option<String>,
+        /// Check prompts with the platform's moderation endpoint before sending them.
+        pub moderation: bool,
+        pub moderation_model: Option<String>,
+    }
+}
+
+impl Default for SearchSettings {
+    fn default() -> Self {
+        SearchSettings {
+            embedding_model: Some("text-embedding-3-small".into()),
+            rerank_model: None,
+            moderation: false,
+            moderation_model: None,
+        }
+    }
+}
+
+ipc_type! {
+    /// The meaning index: how much is indexed, how much waits, and whether it is building.
+    #[derive(Default)]
+    pub struct IndexStatus {
+        pub model: Option<String>,
+        pub dims: Option<u32>,
+        /// Pieces of text with a vector (a long message counts once).
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub indexed: u64,
+        /// Pieces still to embed.
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub pending: u64,
+        pub building: bool,
+        /// Why the last build stopped (offline, refused model, ...).
+        pub error: Option<String>,
+        pub error_code: Option<String>,
+    }
+}
+
+ipc_type! {
+    pub struct ModerationCategory {
+        pub name: String,
+        pub score: f64,
+        pub flagged: bool,
+    }
+}
+
+ipc_type! {
+    /// The platform's moderation answer for one prompt; categories by score, highest first.
+    pub struct ModerationVerdict {
+        pub flagged: bool,
+        pub categories: Vec<ModerationCategory>,
+        pub model: Option<String>,
+    }
+}

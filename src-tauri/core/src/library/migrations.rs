@@ -13,6 +13,7 @@ const STEPS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_usage_by_message.sql"),
     include_str!("migrations/0003_search_prefixes.sql"),
+    include_str!("migrations/0004_search_index.sql"),
 ];
 
 pub(super) fn migrate(conn: &mut Connection, backup_dir: &Path) -> Result<()> {

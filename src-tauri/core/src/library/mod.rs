@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod messages;
 mod migrations;
 pub mod profiles;
+pub mod search_index;
 pub mod retention;
 pub mod settings;
 pub mod usage;

@@ -218,6 +218,7 @@ impl Studio {
             let reply_id = plan.reply_id;
             let outcome = studio.stream_reply(plan, &sink, cancel).await;
             studio.running.end(reply_id);
+            studio.index_soon();
             outcome
         })
     }
@@ -260,6 +261,13 @@ impl Studio {
         plan: &TurnPlan,
     ) -> Result<(Pin<Box<dyn Stream<Item = Result<ChatChunk>> + Send>>, Option<String>, &'static str)> {
         let (client, _) = self.connect()?;
+        // The moderation pre-check (when on) sees a user's prompt before it leaves; tool
+        // results and continuations carry no new prompt.
+        if !plan.continuing {
+            if let Some(prompt) = plan.history.iter().rev().find(|m| m.id != plan.reply_id).filter(|m| m.role == Role::User) {
+                self.screen(&prompt.content).await?;
+            }
+        }
         let messages = self.request_messages(plan)?;
         let params: &ChatParams = &plan.conversation.params;
         match params.transport {

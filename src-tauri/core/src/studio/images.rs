@@ -74,6 +74,7 @@ impl Studio {
 
     async fn run_image_job(&self, id: i64, request: &ImageRequest, inputs: &[AssetView], mask: Option<&AssetView>) -> Result<GenerationView> {
         let (client, profile_id) = self.connect()?;
+        self.screen(request.prompt.trim()).await?;
         let call = ImageCall {
             model: request.model.trim(),
             prompt: request.prompt.trim(),
@@ -107,6 +108,7 @@ impl Studio {
             outputs.push(stored.id);
         }
         self.library.complete_generation(id, &outputs, answer.revised_prompt.as_deref(), None)?;
+        self.index_soon();
         if let Some(usage) = &answer.usage {
             let endpoint = if inputs.is_empty() { "images/generations" } else { "images/edits" };
             self.library.record_generation_usage(Some(profile_id), endpoint, request.model.trim(), id, usage)?;

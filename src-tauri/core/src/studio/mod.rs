@@ -8,6 +8,7 @@ mod conversations;
 mod data;
 mod images;
 pub mod read_aloud;
+mod search;
 mod speech;
 mod video;
 
@@ -17,6 +18,7 @@ use std::sync::RwLock;
 pub use chat::{title_from, TurnOutcome, TurnSink, TurnTask};
 pub use connection::DemoPlatform;
 pub use images::{GenerationSink, GenerationTask};
+pub use search::IndexSink;
 pub use speech::{parse_transcript, render_transcript, PartSink};
 pub use video::PollSchedule;
 
@@ -51,6 +53,7 @@ pub struct Studio {
     http: RwLock<reqwest::Client>,
     options: StudioOptions,
     running: chat::RunningTurns,
+    search: search::SearchState,
 }
 
 impl Studio {
@@ -62,7 +65,7 @@ impl Studio {
         // Replies a crash or a closed app left streaming are shown as interrupted.
         library.interrupt_stale_replies()?;
         library.fail_stale_generations()?;
-        Ok(Studio { library, keys, http: RwLock::new(http), options, running: Default::default() })
+        Ok(Studio { library, keys, http: RwLock::new(http), options, running: Default::default(), search: Default::default() })
     }
 
     pub fn library(&self) -> &Library {

@@ -93,6 +93,7 @@ impl Studio {
         on_part: Option<&PartSink>,
     ) -> Result<crate::types::GenerationView> {
         let (client, _) = self.connect()?;
+        self.screen(&request.text).await?;
         let mut outputs = Vec::with_capacity(parts.len());
         for (index, part) in parts.iter().enumerate() {
             let call = SpeechCall {
@@ -116,6 +117,7 @@ impl Studio {
             sink(GenerationEvent::Progress { id, status: GenerationStatus::Running, progress });
         }
         self.library.complete_generation(id, &outputs, None, None)?;
+        self.index_soon();
         self.library.generation(id)
     }
 
@@ -267,6 +269,7 @@ impl Studio {
         transcript.generation_id = id;
         let stored = serde_json::to_string(&transcript).map_err(|e| Error::Internal(e.to_string()))?;
         self.library.complete_generation(id, &[], None, Some(&stored))?;
+        self.index_soon();
         Ok(transcript)
     }
 

@@ -111,6 +111,7 @@ impl Studio {
         let task: GenerationTask = Box::pin(async move {
             let submitted = async {
                 let (client, _) = studio.connect()?;
+                studio.screen(request.prompt.trim()).await?;
                 let image = first_frame.as_ref().map(|a| studio.library.read_asset(a).map(|b| (a.mime.clone(), b))).transpose()?;
                 let call = VideoCall {
                     model: request.model.trim(),
@@ -242,6 +243,7 @@ impl Studio {
                         let bytes = video::download(&client, &task_id, url.as_deref()).await?;
                         let asset = self.library.store_generated_video(&bytes)?;
                         self.library.complete_generation(id, &[asset.id], None, None)?;
+                        self.index_soon();
                         self.library.set_job_state(job.id, "done", None)?;
                         self.library.generation(id)
                     };

@@ -7,6 +7,7 @@ mod client_faults;
 mod data;
 mod images;
 mod keychain;
+mod search;
 mod studio_profiles;
 mod video;
 
