@@ -6,6 +6,7 @@ mod chat;
 mod data;
 mod images;
 mod output;
+mod search;
 mod speech;
 mod video;
 
@@ -68,6 +69,11 @@ enum Command {
     Speak(speech::SpeakArgs),
     /// Turn speech into text (or translate it into English); prints the transcript
     Transcribe(speech::TranscribeArgs),
+    /// Search everything (conversations, prompts, transcripts) by words and by meaning
+    Search(search::SearchArgs),
+    /// The index behind search by meaning: status, rebuild, update, config
+    #[command(subcommand)]
+    Index(search::IndexCommand),
     /// The key's balance and recent calls; with the console's access token, the account's
     Account(account::AccountArgs),
     /// The account's API keys: list, create, enable, disable, delete, reveal, use
@@ -144,6 +150,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Jobs(args) => video::jobs(&studio, args, json).await,
         Command::Speak(args) => speech::speak(&studio, args, json).await,
         Command::Transcribe(args) => speech::transcribe(&studio, args, json).await,
+        Command::Search(args) => search::search(&studio, args, json).await,
+        Command::Index(command) => search::index(&studio, command, json).await,
         Command::Export(args) => data::export(&studio, args, json).await,
         Command::Import { path } => data::import(&studio, path, json).await,
         Command::Erase(args) => data::erase(&studio, args, json),

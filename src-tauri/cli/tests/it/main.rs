@@ -460,3 +460,74 @@ async fn speak_play_without_a_sound_server_says_so_and_keeps_the_clip() {
     let path = stdout(&out).trim().to_string();
     assert!(std::path::Path::new(&path).exists(), "the clip is saved: {path}");
 }
+
+// ---- search and the meaning index --------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_by_meaning_finds_the_image_words_cannot_and_index_reports_its_state() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let run = Run::new();
+    let base = sim.base_url();
+    let at = |args: &[&str]| {
+        let mut all = vec!["--base-url", &base, "--api-key", "sk-demo"];
+        all.extend_from_slice(args);
+        run.run(&all)
+    };
+    for prompt in ["golden hour over a sailing harbour", "a kitten asleep in a pine forest"] {
+        let out = at(&["image", "--size", "256x256", prompt]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let out = at(&["index", "status", "--json"]);
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((status["indexed"].as_u64(), status["pending"].as_u64()), (Some(0), Some(2)));
+
+    // The search indexes what is new first, then answers.
+    let out = at(&["search", "--meaning", "--json", "the sunset one with the boat"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let found: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let first = &found["results"][0];
+    assert_eq!(first["kind"], "image");
+    assert_eq!(first["item"]["prompt"], "golden hour over a sailing harbour");
+
+    let out = at(&["search", "--words", "sunset boat"]);
+    assert!(out.status.success());
+    assert!(stderr(&out).contains("no results"), "{}", stderr(&out));
+
+    let out = at(&["search", "--kind", "image", "harbour"]);
+    assert!(stdout(&out).starts_with("image"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("golden hour over a sailing harbour"));
+
+    let out = at(&["index", "rebuild"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("indexed:  2"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("1536 dimensions"), "{}", stdout(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offline_search_finds_words_and_says_why_meaning_is_missing() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let run = Run::new();
+    let out = run.run(&["--base-url", &sim.base_url(), "--api-key", "sk-demo", "image", "--size", "256x256", "a lighthouse on a cliff"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run.run(&["--base-url", &sim.base_url(), "--api-key", "sk-demo", "index", "update"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let out = run.run(&["--base-url", "http://127.0.0.1:1", "--api-key", "sk-demo", "search", "lighthouse"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("a lighthouse on a cliff"), "{}", stdout(&out));
+    assert!(stderr(&out).contains("note: Search by meaning needs the platform"), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_moderation_on_a_flagged_prompt_is_not_sent() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let run = Run::new();
+    let out = run.run(&["index", "config", "--moderation", "on", "--rerank-model", "jina-reranker-v2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("moderation check: on"));
+    let out = run.run(&["--base-url", &sim.base_url(), "--api-key", "sk-demo", "image", "--size", "256x256", "a knight about to stab the dragon, blood on the snow"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("flagged") && err.contains("violence"), "{err}");
+    assert!(!sim.requests().iter().any(|r| r.path.starts_with("/v1/images")), "the prompt never left");
+}
