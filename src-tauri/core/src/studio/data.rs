@@ -2,8 +2,9 @@
 //! backups and usage. Long work takes a progress callback and a cancel check, so the
 //! app can show a bar and the CLI can stop on Ctrl+C.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use super::conversations::{downloads_folder, free_path};
 use super::Studio;
 use crate::error::Result;
 use crate::library::now_ms;
@@ -21,6 +22,22 @@ impl Studio {
         cancelled: &dyn Fn() -> bool,
     ) -> Result<ExportReport> {
         self.library.export_archive(out, selection, progress, cancelled)
+    }
+
+    /// Where an export goes unless the person says otherwise: a dated name in Downloads
+    /// that does not exist yet (a `.zip`, or a folder).
+    pub fn default_export_path(&self, zip: bool) -> Result<PathBuf> {
+        let today = time::OffsetDateTime::now_utc().date();
+        let stem = format!("nexhina-export-{}-{:02}-{:02}", today.year(), u8::from(today.month()), today.day());
+        let folder = downloads_folder()?;
+        if zip {
+            return Ok(free_path(&folder, &stem, "zip"));
+        }
+        let first = folder.join(&stem);
+        if !first.exists() {
+            return Ok(first);
+        }
+        Ok((2..).map(|n| folder.join(format!("{stem} ({n})"))).find(|p| !p.exists()).unwrap_or(first))
     }
 
     pub fn import_library(&self, path: &Path, progress: &mut dyn FnMut(DataProgress), cancelled: &dyn Fn() -> bool) -> Result<ImportReport> {

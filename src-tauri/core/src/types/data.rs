@@ -22,9 +22,12 @@ ipc_type! {
     /// What a purge removed.
     #[derive(Default, Eq)]
     pub struct PurgeReport {
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         pub conversations: u64,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         pub generations: u64,
         /// Files removed from the media store (originals and thumbnails).
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         pub files: u64,
         #[cfg_attr(feature = "ts", ts(type = "number"))]
         pub bytes: u64,
@@ -53,11 +56,17 @@ ipc_type! {
     /// Counts of what an archive holds (also `manifest.json`'s `counts`).
     #[derive(Default, Eq)]
     pub struct ArchiveCounts {
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         pub conversations: u64,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         pub messages: u64,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         pub generations: u64,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         pub jobs: u64,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         pub usage: u64,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         pub assets: u64,
     }
 }
@@ -95,12 +104,17 @@ ipc_type! {
     /// What "erase everything" removes, so the confirmation can name it.
     #[derive(Default, Eq)]
     pub struct LibrarySummary {
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         pub conversations: u64,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         pub messages: u64,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         pub generations: u64,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         pub files: u64,
         #[cfg_attr(feature = "ts", ts(type = "number"))]
         pub file_bytes: u64,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         pub backups: u64,
         /// Base URLs whose keys are in the keychain.
         pub platforms: Vec<String>,
@@ -127,6 +141,7 @@ ipc_type! {
         /// `YYYY-MM-DD`, local time.
         pub day: String,
         pub model: String,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         pub requests: u64,
         #[cfg_attr(feature = "ts", ts(type = "number"))]
         pub input_tokens: u64,
@@ -134,6 +149,7 @@ ipc_type! {
         pub output_tokens: u64,
         #[cfg_attr(feature = "ts", ts(type = "number"))]
         pub total_tokens: u64,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         pub images: u64,
         pub video_seconds: f64,
         pub audio_seconds: f64,
