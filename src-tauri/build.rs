@@ -69,6 +69,21 @@ const COMMANDS: &[&str] = &[
     "get_transcript",
     "export_speech",
     "export_transcript",
+    "default_export_path",
+    "export_library",
+    "import_library",
+    "cancel_data_job",
+    "erase_item",
+    "erase_conversation",
+    "library_summary",
+    "erase_everything",
+    "get_retention",
+    "set_retention",
+    "purge_library",
+    "list_backups",
+    "create_backup",
+    "restore_backup",
+    "local_usage",
 ];
 
 fn main() {

@@ -52,6 +52,8 @@ pub fn run() {
                     let _ = task.await;
                 });
             }
+            // Retention purge and the daily backup, off the start-up path.
+            commands::spawn_upkeep(studio.clone());
             let player = AudioPlayer::new(commands::playback_sink(app.handle().clone()));
             app.manage(AppState { studio, player, recorder: Recorder::default(), _demo: demo });
             window::open_main(app.handle())?;
@@ -126,6 +128,21 @@ pub fn run() {
             commands::get_transcript,
             commands::export_speech,
             commands::export_transcript,
+            commands::default_export_path,
+            commands::export_library,
+            commands::import_library,
+            commands::cancel_data_job,
+            commands::erase_item,
+            commands::erase_conversation,
+            commands::library_summary,
+            commands::erase_everything,
+            commands::get_retention,
+            commands::set_retention,
+            commands::purge_library,
+            commands::list_backups,
+            commands::create_backup,
+            commands::restore_backup,
+            commands::local_usage,
         ])
         .run(tauri::generate_context!())
         .expect("Nexhina Studio could not start");

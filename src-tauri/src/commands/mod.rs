@@ -2,6 +2,7 @@
 
 mod account;
 mod chat;
+mod data;
 mod images;
 mod settings;
 mod speech;
@@ -9,6 +10,7 @@ mod video;
 
 pub use account::*;
 pub use chat::*;
+pub use data::*;
 pub use images::*;
 pub use settings::*;
 pub use speech::*;
