@@ -537,3 +537,98 @@ export async function onFileDrop(handler: (event: FileDropEvent) => void): Promi
     return () => {};
   }
 }
+
+// ---- Privacy & data ----------------------------------------------------------------
+
+import type { BackupInfo } from './bindings/BackupInfo';
+import type { DataProgress } from './bindings/DataProgress';
+import type { ExportReport } from './bindings/ExportReport';
+import type { ExportSelection } from './bindings/ExportSelection';
+import type { ImportReport } from './bindings/ImportReport';
+import type { LibrarySummary } from './bindings/LibrarySummary';
+import type { PurgeReport } from './bindings/PurgeReport';
+import type { RetentionPolicy } from './bindings/RetentionPolicy';
+import type { UsageReport } from './bindings/UsageReport';
+
+/** A long export or import: `done` resolves with the report, `cancel()` asks it to stop. */
+export interface DataJob<T> {
+  done: Promise<T>;
+  cancel: () => Promise<null>;
+}
+
+let nextDataJob = 1;
+
+function dataJob<T>(command: string, args: Record<string, unknown>, onProgress: (p: DataProgress) => void): DataJob<T> {
+  const job = nextDataJob++;
+  const channel = new Channel<DataProgress>();
+  channel.onmessage = onProgress;
+  return {
+    done: call<T>(command, { ...args, job, onProgress: channel }),
+    cancel: () => call<null>('cancel_data_job', { job }),
+  };
+}
+
+/** A free, dated path in the Downloads folder: `….zip`, or a folder name. */
+export function defaultExportPath(zip: boolean): Promise<string> {
+  return call<string>('default_export_path', { zip });
+}
+
+/** `out` ending in `.zip` writes a zip, anything else a folder. */
+export function exportLibrary(
+  out: string,
+  selection: ExportSelection,
+  onProgress: (p: DataProgress) => void,
+): DataJob<ExportReport> {
+  return dataJob<ExportReport>('export_library', { out, selection }, onProgress);
+}
+
+export function importLibrary(path: string, onProgress: (p: DataProgress) => void): DataJob<ImportReport> {
+  return dataJob<ImportReport>('import_library', { path }, onProgress);
+}
+
+export function eraseItem(id: number): Promise<null> {
+  return call<null>('erase_item', { id });
+}
+
+export function eraseConversation(id: number): Promise<null> {
+  return call<null>('erase_conversation', { id });
+}
+
+export function librarySummary(): Promise<LibrarySummary> {
+  return call<LibrarySummary>('library_summary');
+}
+
+/** Rows, files, backups, settings and keychain entries; the studio is back on the demo. */
+export function eraseEverything(): Promise<null> {
+  return call<null>('erase_everything');
+}
+
+export function getRetention(): Promise<RetentionPolicy> {
+  return call<RetentionPolicy>('get_retention');
+}
+
+/** Saves the policy and purges at once what it no longer keeps. */
+export function setRetention(policy: RetentionPolicy): Promise<PurgeReport> {
+  return call<PurgeReport>('set_retention', { policy });
+}
+
+export function purgeLibrary(): Promise<PurgeReport> {
+  return call<PurgeReport>('purge_library');
+}
+
+export function listBackups(): Promise<BackupInfo[]> {
+  return call<BackupInfo[]>('list_backups');
+}
+
+export function createBackup(): Promise<BackupInfo> {
+  return call<BackupInfo>('create_backup');
+}
+
+export function restoreBackup(id: string): Promise<null> {
+  return call<null>('restore_backup', { id });
+}
+
+/** Local usage per model and day; `since` in Unix ms, null for all of it. */
+export function localUsage(since: number | null): Promise<UsageReport> {
+  return call<UsageReport>('local_usage', { since });
+}

@@ -19,6 +19,10 @@ vi.mock('../ipc', async (importOriginal) => {
     useDemo: vi.fn(),
     listModels: vi.fn(),
     setModelKind: vi.fn(),
+    getRetention: vi.fn(),
+    defaultExportPath: vi.fn(),
+    listBackups: vi.fn(),
+    localUsage: vi.fn(),
   };
 });
 
@@ -34,6 +38,10 @@ beforeEach(() => {
   app.info = appInfo();
   app.loadError = null;
   vi.mocked(ipc.listModels).mockResolvedValue(models);
+  vi.mocked(ipc.getRetention).mockResolvedValue({ chats: null, images: null, videos: null, speech: null });
+  vi.mocked(ipc.defaultExportPath).mockResolvedValue('/home/user/Downloads/nexhina-export.zip');
+  vi.mocked(ipc.listBackups).mockResolvedValue([]);
+  vi.mocked(ipc.localUsage).mockResolvedValue({ rows: [], totals: { day: '', model: '', requests: 0, input_tokens: 0, output_tokens: 0, total_tokens: 0, images: 0, video_seconds: 0, audio_seconds: 0 } });
 });
 
 describe('SettingsView', () => {
@@ -254,6 +262,14 @@ describe('SettingsView', () => {
     const alert = await screen.findByTestId('connection-error');
     expect(alert).toHaveTextContent('The keyring is locked.');
     expect(alert).toHaveTextContent('Only for this session (memory)');
+  });
+
+  it('has a Privacy & data section', async () => {
+    render(SettingsView);
+    const section = screen.getByTestId('settings-privacy');
+    expect(within(section).getByRole('heading', { level: 2 })).toHaveTextContent('Privacy & data');
+    expect(await within(section).findByTestId('backups-empty')).toBeInTheDocument();
+    expect(within(section).getByTestId('erase-all')).toBeInTheDocument();
   });
 
   it('shows version and data folder', async () => {
