@@ -30,6 +30,11 @@ import type { TranscriptionRequest } from './bindings/TranscriptionRequest';
 import type { TurnEvent } from './bindings/TurnEvent';
 import type { TurnStarted } from './bindings/TurnStarted';
 import type { VideoRequest } from './bindings/VideoRequest';
+import type { IndexStatus } from './bindings/IndexStatus';
+import type { ModerationVerdict } from './bindings/ModerationVerdict';
+import type { SearchQuery } from './bindings/SearchQuery';
+import type { SearchResults } from './bindings/SearchResults';
+import type { SearchSettings } from './bindings/SearchSettings';
 import type { AccountCredentialsInput } from './bindings/AccountCredentialsInput';
 import type { AccountCredentialsView } from './bindings/AccountCredentialsView';
 import type { AccountSummary } from './bindings/AccountSummary';
@@ -631,4 +636,42 @@ export function restoreBackup(id: string): Promise<null> {
 /** Local usage per model and day; `since` in Unix ms, null for all of it. */
 export function localUsage(since: number | null): Promise<UsageReport> {
   return call<UsageReport>('local_usage', { since });
+}
+
+// ---- Search across the library, the meaning index, moderation ---------------------------
+
+/** Words, meaning or both, merged; snippets of word hits mark matches with \u0002…\u0003. */
+export function searchLibrary(query: SearchQuery): Promise<SearchResults> {
+  return call<SearchResults>('search', { query });
+}
+
+export function indexStatus(): Promise<IndexStatus> {
+  return call<IndexStatus>('index_status');
+}
+
+export function rebuildIndex(): Promise<IndexStatus> {
+  return call<IndexStatus>('rebuild_index');
+}
+
+export function searchSettings(): Promise<SearchSettings> {
+  return call<SearchSettings>('search_settings');
+}
+
+export function saveSearchSettings(settings: SearchSettings): Promise<SearchSettings> {
+  return call<SearchSettings>('save_search_settings', { settings });
+}
+
+/** `null` when the moderation check is off. */
+export function checkPrompt(text: string): Promise<ModerationVerdict | null> {
+  return call<ModerationVerdict | null>('check_prompt', { text });
+}
+
+/** Lets a flagged prompt through its next send, once. */
+export function sendAnyway(text: string): Promise<null> {
+  return call<null>('send_anyway', { text });
+}
+
+/** The background indexer's progress. Resolves to the function that stops listening. */
+export function onIndexProgress(handler: (status: IndexStatus) => void): Promise<() => void> {
+  return listenTo<IndexStatus>('index-progress', handler);
 }
