@@ -452,7 +452,7 @@ kill -TERM 0
 "#;
 
 impl Driver {
-    fn start(home: &Path, display: &str, log: PathBuf) -> Driver {
+    fn start(home: &Path, display: &str, log: PathBuf, env: &[(String, PathBuf)]) -> Driver {
         let tauri_driver = tauri_driver_binary();
         let native = find_program(
             "WebKitWebDriver",
@@ -472,6 +472,7 @@ impl Driver {
                 home,
                 display,
                 &log,
+                env,
             );
             match driver.wait_ready(Duration::from_secs(20)) {
                 Ok(()) => return driver,
@@ -495,6 +496,7 @@ impl Driver {
         home: &Path,
         display: &str,
         log: &Path,
+        env: &[(String, PathBuf)],
     ) -> Driver {
         let log_file = File::options()
             .create(true)
@@ -548,6 +550,9 @@ impl Driver {
             .env_remove("DBUS_SESSION_BUS_ADDRESS")
             .env_remove("NEXHINA_API_KEY")
             .env_remove("NEXHINA_NO_DEMO");
+        for (key, value) in env {
+            command.env(key, value);
+        }
         if webkit_workarounds() {
             command
                 .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
@@ -672,6 +677,196 @@ fn webkit_workarounds() -> bool {
 }
 
 // ---------------------------------------------------------------------------------------
+// Sound
+
+/// What the app may play and record sound through.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Sound {
+    /// Whatever the environment offers (on a test machine, usually nothing).
+    #[default]
+    Inherit,
+    /// A private PulseAudio server with one null sink, `nullsink`: the default sink, and
+    /// its monitor the default source, so what is played into the sink is also what the
+    /// "microphone" hears. See [`SoundServer`].
+    NullSink,
+    /// No sound server and no ALSA device: playback and recording must fail clearly.
+    Nothing,
+}
+
+/// How [`App::start_with_options`] starts the app.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub sound: Sound,
+}
+
+/// A PulseAudio server of the test's own, in the app's `XDG_RUNTIME_DIR`, with only a
+/// null sink. Killed on drop (and when the thread that started it ends).
+pub struct SoundServer {
+    home: PathBuf,
+    runtime: PathBuf,
+    child: Child,
+}
+
+impl SoundServer {
+    fn start(home: &Path) -> SoundServer {
+        let runtime = home.join("run");
+        fs::create_dir_all(&runtime).expect("create the runtime folder");
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = fs::set_permissions(&runtime, fs::Permissions::from_mode(0o700));
+        }
+        let log = File::create(home.join("pulseaudio.log")).expect("create pulseaudio.log");
+        let mut command = Command::new("pulseaudio");
+        command
+            .args([
+                "-n",
+                "--daemonize=no",
+                "--exit-idle-time=-1",
+                "--system=false",
+                "--disallow-exit",
+                "--load=module-null-sink sink_name=nullsink",
+                "--load=module-native-protocol-unix",
+            ])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("dup log"))
+            .stderr(log);
+        Self::with_env_of(&mut command, home, &runtime);
+        // SAFETY: prctl only, async-signal-safe. The server dies with the thread that made it.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
+        let child = command.spawn().unwrap_or_else(|e| {
+            panic!("cannot start pulseaudio (scripts/setup.sh installs it): {e}")
+        });
+        let mut server = SoundServer {
+            home: home.to_owned(),
+            runtime,
+            child,
+        };
+        let socket = server.runtime.join("pulse/native");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !socket.exists() {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!(
+                    "pulseaudio exited ({status}): {}",
+                    tail(&home.join("pulseaudio.log"), 10)
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "pulseaudio did not start: {}",
+                tail(&home.join("pulseaudio.log"), 10)
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        for args in [
+            ["set-default-sink", "nullsink"],
+            ["set-default-source", "nullsink.monitor"],
+        ] {
+            let status = server
+                .command("pactl")
+                .args(args)
+                .status()
+                .expect("run pactl");
+            assert!(status.success(), "pactl {args:?} failed");
+        }
+        server
+    }
+
+    fn with_env_of<'a>(command: &'a mut Command, home: &Path, runtime: &Path) -> &'a mut Command {
+        command
+            .env("HOME", home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("XDG_RUNTIME_DIR", runtime)
+            .env("PULSE_RUNTIME_PATH", runtime.join("pulse"))
+            .env_remove("PULSE_SERVER")
+    }
+
+    /// What a client needs to find this server (the app gets these).
+    fn env(&self) -> Vec<(String, PathBuf)> {
+        vec![
+            ("XDG_RUNTIME_DIR".into(), self.runtime.clone()),
+            ("PULSE_RUNTIME_PATH".into(), self.runtime.join("pulse")),
+        ]
+    }
+
+    /// A command (`parec`, `paplay`, `pactl`, ...) that talks to this server.
+    pub fn command(&self, program: &str) -> Command {
+        let mut command = Command::new(program);
+        Self::with_env_of(&mut command, &self.home, &self.runtime);
+        command
+    }
+
+    /// Starts recording what the sink plays (its monitor), as 16 kHz mono.
+    pub fn record(&self) -> SinkRecording {
+        let mut parec = self
+            .command("parec")
+            .args([
+                "-d",
+                "nullsink.monitor",
+                "--raw",
+                "--format=s16le",
+                "--rate=16000",
+                "--channels=1",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("parec (pulseaudio-utils) is installed by scripts/setup.sh");
+        let mut out = parec.stdout.take().expect("parec's stdout");
+        let reader = std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = out.read_to_end(&mut bytes);
+            bytes
+        });
+        SinkRecording { parec, reader }
+    }
+
+    /// Plays a sound file into the sink (and so to the default source); returns when done.
+    pub fn play(&self, file: &Path) {
+        let status = self
+            .command("paplay")
+            .args(["-d", "nullsink"])
+            .arg(file)
+            .status()
+            .expect("paplay (pulseaudio-utils) is installed by scripts/setup.sh");
+        assert!(status.success(), "paplay {} failed", file.display());
+    }
+}
+
+impl Drop for SoundServer {
+    fn drop(&mut self) {
+        signal_pid(self.child.id() as i32, libc::SIGTERM);
+        if !wait_child(&mut self.child, Duration::from_secs(3)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// What the sink's monitor heard since [`SoundServer::record`].
+pub struct SinkRecording {
+    parec: Child,
+    reader: std::thread::JoinHandle<Vec<u8>>,
+}
+
+impl SinkRecording {
+    /// Stops and returns the samples (16 kHz, mono, signed 16-bit).
+    pub fn stop(mut self) -> Vec<i16> {
+        let _ = self.parec.kill();
+        let _ = self.parec.wait();
+        let bytes = self.reader.join().unwrap_or_default();
+        bytes
+            .chunks_exact(2)
+            .map(|b| i16::from_le_bytes([b[0], b[1]]))
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // The app
 
 fn testid(id: &str) -> String {
@@ -687,6 +882,8 @@ pub struct App {
     display: Option<XDisplay>,
     home: Option<TempDir>,
     started: Instant,
+    /// Declared last so it outlives the app (fields drop in order, after `Drop::drop`).
+    sound: Option<SoundServer>,
     _serial: MutexGuard<'static, ()>,
 }
 
@@ -700,6 +897,16 @@ impl App {
     /// Like [`App::start`], but `prepare` gets the (empty) data folder first, before the app
     /// opens it: to seed a library the way another process (the CLI) would.
     pub async fn start_with(name: &str, prepare: impl FnOnce(&Path)) -> App {
+        Self::start_with_options(name, Options::default(), prepare).await
+    }
+
+    /// Like [`App::start_with`], with a choice of what the app gets besides the defaults
+    /// (a private sound server, say).
+    pub async fn start_with_options(
+        name: &str,
+        options: Options,
+        prepare: impl FnOnce(&Path),
+    ) -> App {
         let serial = SERIAL
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -713,7 +920,27 @@ impl App {
         let data = home.path().join("data");
         fs::create_dir_all(&data).expect("create the data folder");
         prepare(&data);
-        let driver = Driver::start(home.path(), display.name(), home.path().join("driver.log"));
+        let mut env = Vec::new();
+        let sound = match options.sound {
+            Sound::Inherit => None,
+            Sound::NullSink => {
+                let server = SoundServer::start(home.path());
+                env.extend(server.env());
+                Some(server)
+            }
+            Sound::Nothing => {
+                // No ALSA configuration means no device at all, PulseAudio's plugin included.
+                env.push(("ALSA_CONFIG_PATH".into(), home.path().join("no-alsa.conf")));
+                env.push(("PULSE_SERVER".into(), home.path().join("no-pulse")));
+                None
+            }
+        };
+        let driver = Driver::start(
+            home.path(),
+            display.name(),
+            home.path().join("driver.log"),
+            &env,
+        );
         let mut app = App {
             name: name.to_owned(),
             client: None,
@@ -722,6 +949,7 @@ impl App {
             display: Some(display),
             home: Some(home),
             started,
+            sound,
             _serial: serial,
         };
         app.open_session(&binary).await;
@@ -858,6 +1086,13 @@ impl App {
     /// `NEXHINA_DATA_DIR` of this app.
     pub fn data_dir(&self) -> PathBuf {
         self.home().join("data")
+    }
+
+    /// The app's private sound server (started with [`Sound::NullSink`]).
+    pub fn sound(&self) -> &SoundServer {
+        self.sound
+            .as_ref()
+            .expect("the app was started without Sound::NullSink")
     }
 
     /// The app's processes: the app itself and everything it started (WebKit's web and

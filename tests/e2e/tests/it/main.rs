@@ -6,6 +6,7 @@ mod connection;
 mod demo;
 mod images;
 mod profile;
+mod speech;
 mod video;
 
 use nexhina_e2e::serde_json::{json, Value};
