@@ -210,6 +210,8 @@ export function clampSpeed(value: number): number {
  * it, the library shows its card at once and refreshes it when it is done.
  */
 export async function startClip(start: (onEvent: ipc.GenerationHandler) => Promise<GalleryItem>): Promise<GalleryItem> {
+  // Chat may read aloud before the Speech view ever opened: follow the player from now on.
+  await player.start();
   player.clearError();
   const early: GenerationEvent[] = [];
   let known: GalleryItem | null = null;
