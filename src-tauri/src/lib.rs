@@ -54,6 +54,8 @@ pub fn run() {
             }
             // Retention purge and the daily backup, off the start-up path.
             commands::spawn_upkeep(studio.clone());
+            // The meaning index catches up in the background and then follows new items.
+            tauri::async_runtime::spawn(studio.clone().run_indexer(commands::index_sink(app.handle().clone())));
             let player = AudioPlayer::new(commands::playback_sink(app.handle().clone()));
             app.manage(AppState { studio, player, recorder: Recorder::default(), _demo: demo });
             window::open_main(app.handle())?;
@@ -76,6 +78,13 @@ pub fn run() {
             commands::use_api_key,
             commands::redeem_code,
             commands::app_info,
+            commands::search,
+            commands::index_status,
+            commands::rebuild_index,
+            commands::search_settings,
+            commands::save_search_settings,
+            commands::check_prompt,
+            commands::send_anyway,
             commands::save_settings,
             commands::test_connection,
             commands::save_profile,
