@@ -688,7 +688,7 @@ export const en = {
   'privacy.backups.confirm': 'Replace the library with the copy of {date}? What was added since goes away; the current library is backed up first.',
   'privacy.backups.confirmRestore': 'Replace the library',
   'privacy.usage.title': 'Usage',
-  'privacy.usage.help': 'From this computer’s own records of what each call used.',
+  'privacy.usage.help': 'From the records this computer keeps of what each call used.',
   'privacy.usage.period': 'Period',
   'privacy.usage.days7': 'Last 7 days',
   'privacy.usage.days30': 'Last 30 days',

@@ -27,11 +27,17 @@ vi.mock('../ipc', async (original) => ({
 const counts = { conversations: 2, messages: 6, generations: 3, jobs: 0, usage: 4, assets: 5 };
 const none = { conversations: 0, messages: 0, generations: 0, jobs: 0, usage: 0, assets: 0 };
 
+function daysAgo(n: number): string {
+  const d = new Date();
+  d.setDate(d.getDate() - n);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
 const usage: UsageReport = {
   rows: [
-    { day: '2026-03-03', model: 'gpt-4o-mini', requests: 2, input_tokens: 100, output_tokens: 300, total_tokens: 400, images: 0, video_seconds: 0, audio_seconds: 0 },
-    { day: '2026-03-01', model: 'gpt-4o-mini', requests: 1, input_tokens: 50, output_tokens: 50, total_tokens: 100, images: 0, video_seconds: 0, audio_seconds: 0 },
-    { day: '2026-03-01', model: 'gpt-image-1', requests: 0, input_tokens: 0, output_tokens: 0, total_tokens: 0, images: 4, video_seconds: 0, audio_seconds: 0 },
+    { day: daysAgo(0), model: 'gpt-4o-mini', requests: 2, input_tokens: 100, output_tokens: 300, total_tokens: 400, images: 0, video_seconds: 0, audio_seconds: 0 },
+    { day: daysAgo(2), model: 'gpt-4o-mini', requests: 1, input_tokens: 50, output_tokens: 50, total_tokens: 100, images: 0, video_seconds: 0, audio_seconds: 0 },
+    { day: daysAgo(2), model: 'gpt-image-1', requests: 0, input_tokens: 0, output_tokens: 0, total_tokens: 0, images: 4, video_seconds: 0, audio_seconds: 0 },
   ],
   totals: { day: '', model: '', requests: 3, input_tokens: 150, output_tokens: 350, total_tokens: 500, images: 4, video_seconds: 0, audio_seconds: 0 },
 };
@@ -215,12 +221,22 @@ describe('PrivacySettings', () => {
     expect(rows.map((r) => r.querySelector('th')?.textContent)).toEqual(['gpt-4o-mini', 'gpt-image-1']);
     expect(rows[0]).toHaveTextContent('3150350');
     expect(rows[1]).toHaveTextContent('4');
-    // 1 to 3 March: the day without use is an empty bar.
+    // The last 30 days, one bar each; the day between the two busy ones is empty.
     const bars = screen.getAllByTestId('usage-bar');
-    expect(bars).toHaveLength(3);
-    expect(bars[1]).toHaveAttribute('height', '0');
-    expect(Number(bars[2].getAttribute('height'))).toBeGreaterThan(Number(bars[0].getAttribute('height')));
-    expect(screen.getByTestId('usage-chart')).toHaveAttribute('aria-label', 'Bar chart of tokens per day, 2026-03-01 to 2026-03-03');
+    expect(bars).toHaveLength(30);
+    expect(Number(bars[27].getAttribute('height'))).toBeGreaterThan(0);
+    expect(bars[28]).toHaveAttribute('height', '0');
+    expect(Number(bars[29].getAttribute('height'))).toBeGreaterThan(Number(bars[27].getAttribute('height')));
+    expect(screen.getByTestId('usage-chart')).toHaveAttribute(
+      'aria-label',
+      `Bar chart of tokens per day, ${daysAgo(29)} to ${daysAgo(0)}`,
+    );
+
+    // A week: fewer bars, and the report asked from local midnight six days ago.
+    await userEvent.setup().selectOptions(screen.getByTestId('usage-period'), '7');
+    await vi.waitFor(() => expect(screen.getAllByTestId('usage-bar')).toHaveLength(7));
+    const since = vi.mocked(ipc.localUsage).mock.calls[1][0];
+    expect(since).toBe(new Date(`${daysAgo(6)}T00:00:00`).getTime());
   });
 
   it('erases everything only after the word is typed, then reloads', async () => {
