@@ -5,6 +5,7 @@ mod chat;
 mod connection;
 mod demo;
 mod images;
+mod privacy;
 mod profile;
 mod speech;
 mod video;
