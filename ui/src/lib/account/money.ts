@@ -3,11 +3,13 @@
 import type { Balance } from '../bindings/Balance';
 import type { KeyStatus } from '../bindings/KeyStatus';
 
-export function formatMoney(amount: number, currency: string, locale = 'en'): string {
+/** `precise`: per-call costs, where cents hide most of the difference between two calls. */
+export function formatMoney(amount: number, currency: string, locale = 'en', precise = false): string {
   if (currency === 'tokens' || currency === 'quota') {
     return `${Math.round(amount).toLocaleString(locale)} ${currency}`;
   }
-  const digits = Math.abs(amount) > 0 && Math.abs(amount) < 0.01 ? 4 : 2;
+  const small = Math.abs(amount) > 0 && Math.abs(amount) < (precise ? 1 : 0.01);
+  const digits = small ? 4 : 2;
   const number = amount.toLocaleString(locale, { minimumFractionDigits: 2, maximumFractionDigits: digits });
   if (currency === 'USD') return amount < 0 ? `-$${number.replace('-', '')}` : `$${number}`;
   if (currency === 'CNY') return amount < 0 ? `-¥${number.replace('-', '')}` : `¥${number}`;
