@@ -467,9 +467,13 @@ describe('Gallery filters', () => {
     expect(ipc.setFavourite).toHaveBeenCalledWith(3, true);
     await waitFor(() => expect(within(cardById(3)).getByTestId('card-favourite')).toHaveAttribute('aria-pressed', 'true'));
 
+    // The stars show under the pointer.
+    expect(within(cardById(2)).queryByTestId('card-rate-4')).toBeNull();
+    await user.hover(cardById(3));
     await user.click(within(cardById(3)).getByTestId('card-rate-5'));
     expect(ipc.setRating).toHaveBeenCalledWith(3, 5);
     // The same rating again clears it.
+    await user.hover(cardById(2));
     await user.click(within(cardById(2)).getByTestId('card-rate-4'));
     expect(ipc.setRating).toHaveBeenCalledWith(2, null);
   });
