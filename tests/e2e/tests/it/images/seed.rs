@@ -300,7 +300,8 @@ fn draw(i: usize, width: u32, height: u32) -> RgbImage {
                 let (x, y) = (x as f32, y as f32);
                 let mut layer = 0;
                 for (n, (f, p, amp)) in waves.iter().enumerate() {
-                    let edge = h * (n as f32 + 1.0) / (bands as f32 + 1.0) + amp * (x * f + p).sin();
+                    let edge =
+                        h * (n as f32 + 1.0) / (bands as f32 + 1.0) + amp * (x * f + p).sin();
                     if y > edge {
                         layer = n + 1;
                     }
@@ -360,13 +361,21 @@ fn landscape(rng: &mut Rng, hue: f32, width: u32, height: u32) -> RgbImage {
         if d < sun_r {
             c = sun;
         } else {
-            c = mix(c, sun, 0.5 * (1.0 - (d - sun_r) / (h * 0.35)).max(0.0).powi(2));
+            c = mix(
+                c,
+                sun,
+                0.5 * (1.0 - (d - sun_r) / (h * 0.35)).max(0.0).powi(2),
+            );
         }
         for (n, (base, f, p, amp)) in ridges.iter().enumerate() {
             let edge = base + amp * (x * f + p).sin() + amp * 0.4 * (x * f * 3.1 + p).sin();
             if y > edge {
                 let depth = (n + 1) as f32 / 3.0;
-                c = mix(hsv(hue + 230.0, 0.4, 0.55), hsv(hue + 250.0, 0.6, 0.12), depth);
+                c = mix(
+                    hsv(hue + 230.0, 0.4, 0.55),
+                    hsv(hue + 250.0, 0.6, 0.12),
+                    depth,
+                );
                 c = mix(c, low, 0.15 * (1.0 - depth));
             }
         }
