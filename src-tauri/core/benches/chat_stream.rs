@@ -92,7 +92,7 @@ async fn run() {
     // The very body the core sends for a new conversation with this one message.
     let body = chat::request_body(
         MODEL,
-        &[ChatMessage { role: Role::User, text: PROMPT.into(), images: Vec::new() }],
+        &[ChatMessage::text(Role::User, PROMPT)],
         &ChatParams::default(),
     );
     let body_text = body.to_string();

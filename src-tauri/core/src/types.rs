@@ -182,6 +182,10 @@ pub use account::*;
 
 // ---- Chat -------------------------------------------------------------------------------
 
+// Tool calls in a chat: their cards and per-conversation settings.
+mod tools;
+pub use tools::*;
+
 ipc_type! {
     /// How chat requests reach the platform.
     #[serde(rename_all = "snake_case")]
@@ -201,6 +205,10 @@ ipc_type! {
         pub max_tokens: Option<u32>,
         #[serde(default)]
         pub transport: ChatTransport,
+        /// Tool calls (image, video, speech); absent: the defaults.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "ts", ts(optional))]
+        pub tools: Option<ToolSettings>,
     }
 }
 
@@ -314,6 +322,14 @@ ipc_type! {
         pub attachments: Vec<AssetView>,
         #[cfg_attr(feature = "ts", ts(type = "number"))]
         pub created_at: i64,
+        /// For a `tool` message: the call it answers and how it went.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "ts", ts(optional))]
+        pub tool: Option<ToolCallView>,
+        /// For an assistant message: how many tools it called.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "ts", ts(optional))]
+        pub tool_calls: Option<u32>,
     }
 }
 
@@ -364,6 +380,16 @@ ipc_type! {
         Usage { usage: TokenUsage },
         /// The reply's final state; `error` is set when it failed or was cut off.
         Finished { status: MessageStatus, error: Option<String>, code: Option<String> },
+        /// Tool calls of this reply were stored or changed: their rows follow it.
+        Tools {
+            #[cfg_attr(feature = "ts", ts(type = "number"))]
+            reply_id: i64,
+        },
+        /// The tool results went back to the model; its next reply streams on this channel.
+        NextReply {
+            #[cfg_attr(feature = "ts", ts(type = "number"))]
+            reply_id: i64,
+        },
     }
 }
 

@@ -57,12 +57,16 @@ impl Turn {
             prompt_tokens: 0,
             image_tokens: 0,
         };
+        let mut after_tool = false;
         for message in messages {
             let (text, images) = content_text(message.get("content").unwrap_or(&Value::Null));
             // 3 tokens of framing per message, 85 per image (OpenAI's "low detail" price).
             turn.prompt_tokens += estimate_tokens(&text) + 3;
             turn.image_tokens += 85 * images as u64;
-            match message.get("role").and_then(Value::as_str) {
+            let role = message.get("role").and_then(Value::as_str);
+            match role {
+                // Images a client shows right after tool results belong to those results.
+                Some("user") if after_tool => turn.images += images,
                 Some("user") => {
                     turn.prompt = text;
                     turn.images = images;
@@ -71,6 +75,7 @@ impl Turn {
                 Some("tool") => turn.tool_result = Some(text),
                 _ => {}
             }
+            after_tool = role == Some("tool");
         }
         turn.prompt_tokens += turn.image_tokens;
         turn
@@ -209,64 +214,102 @@ fn stop_position(content: &str, stop: Option<&Value>) -> Option<usize> {
         .min()
 }
 
-/// Calls the offered tools (at most two, so clients must join arguments by index) when
-/// the user says "use tool" or `tool_choice` demands it.
+/// Calls the offered tools: the calls a test queued, else what `tool_choice` demands,
+/// else tools whose purpose the user's words name ("draw", "clip", "read aloud",
+/// "transcribe"; several at once are parallel calls), else the first two tools when the user
+/// says "use tool" (so clients must join arguments by index).
 fn plan_tool_calls(ctx: &Ctx, turn: &Turn, request: &Value) -> Vec<ToolCall> {
-    let tools: Vec<&Value> = request
+    let tools: Vec<(String, Option<Value>)> = request
         .get("tools")
         .and_then(Value::as_array)
         .map(|t| {
             t.iter()
-                .filter(|t| t.pointer("/function/name").is_some())
+                .filter_map(|t| {
+                    let name = t.pointer("/function/name")?.as_str()?.to_owned();
+                    Some((name, t.pointer("/function/parameters").cloned()))
+                })
                 .collect()
         })
         .unwrap_or_default();
-    if tools.is_empty() || turn.tool_result.is_some() {
+    choose_tool_calls(ctx, &turn.prompt, &tools, request.get("tool_choice"), turn.tool_result.is_some())
+}
+
+/// Words that name what a tool makes.
+const INTENTS: [(&str, &[&str]); 5] = [
+    ("generate_image", &["draw", "picture of", "image of", "paint", "illustrat"]),
+    ("edit_image", &["edit the image", "change the image", "edit it"]),
+    ("generate_video", &["clip", "video", "animate"]),
+    ("speak", &["read aloud", "read it aloud", "say it", "speak"]),
+    ("transcribe", &["transcribe", "what is said"]),
+];
+
+/// Shared with the Responses API: `tools` as (name, JSON schema).
+pub(crate) fn choose_tool_calls(
+    ctx: &Ctx,
+    prompt: &str,
+    tools: &[(String, Option<Value>)],
+    choice: Option<&Value>,
+    answered: bool,
+) -> Vec<ToolCall> {
+    if tools.is_empty() || answered {
         return Vec::new();
     }
-    let choice = request.get("tool_choice");
+    if let Some(queued) = ctx.state.take_tool_calls() {
+        return queued
+            .into_iter()
+            .map(|(name, arguments)| ToolCall { id: ctx.state.new_id("call_"), name, arguments })
+            .collect();
+    }
     let forced = choice
-        .and_then(|c| c.pointer("/function/name"))
+        .and_then(|c| c.pointer("/function/name").or_else(|| c.get("name")))
         .and_then(Value::as_str);
-    let wanted = match choice.and_then(Value::as_str) {
-        Some("none") => false,
-        Some("required") => true,
-        _ => forced.is_some() || turn.prompt.to_lowercase().contains("use tool"),
-    };
-    if !wanted {
-        return Vec::new();
-    }
-    let chosen: Vec<&Value> = match forced {
-        Some(name) => tools
-            .iter()
-            .copied()
-            .filter(|t| t.pointer("/function/name").and_then(Value::as_str) == Some(name))
-            .take(1)
-            .collect(),
-        None => tools.into_iter().take(2).collect(),
+    let lower = prompt.to_lowercase();
+    let chosen: Vec<&(String, Option<Value>)> = match (choice.and_then(Value::as_str), forced) {
+        (Some("none"), _) => Vec::new(),
+        (_, Some(name)) => tools.iter().filter(|(n, _)| n == name).take(1).collect(),
+        (Some("required"), _) => tools.iter().take(2).collect(),
+        _ => {
+            let by_intent: Vec<&(String, Option<Value>)> = INTENTS
+                .iter()
+                .filter(|(_, words)| words.iter().any(|w| lower.contains(w)))
+                .filter_map(|(name, _)| tools.iter().find(|(n, _)| n == name))
+                .take(3)
+                .collect();
+            if !by_intent.is_empty() {
+                by_intent
+            } else if lower.contains("use tool") {
+                tools.iter().take(2).collect()
+            } else {
+                Vec::new()
+            }
+        }
     };
     chosen
         .into_iter()
-        .map(|tool| ToolCall {
+        .map(|(name, schema)| ToolCall {
             id: ctx.state.new_id("call_"),
-            name: tool
-                .pointer("/function/name")
-                .and_then(Value::as_str)
-                .unwrap_or("tool")
-                .to_owned(),
-            arguments: tool_arguments(tool.pointer("/function/parameters"), &turn.prompt),
+            name: name.clone(),
+            arguments: tool_arguments(schema.as_ref(), prompt),
         })
         .collect()
 }
 
 /// Arguments that fit the tool's JSON schema, filled from the prompt.
+/// With a `required` list only those are filled, as a careful model would.
 pub(crate) fn tool_arguments(schema: Option<&Value>, prompt: &str) -> String {
     let mut args = Map::new();
+    let required: Option<Vec<&str>> = schema
+        .and_then(|s| s.get("required"))
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect());
     if let Some(properties) = schema
         .and_then(|s| s.get("properties"))
         .and_then(Value::as_object)
     {
-        for (name, property) in properties.iter().take(4) {
+        let wanted = properties
+            .iter()
+            .filter(|(name, _)| required.as_ref().is_none_or(|r| r.contains(&name.as_str())));
+        for (name, property) in wanted.take(4) {
             let value = if let Some(first) = property
                 .get("enum")
                 .and_then(Value::as_array)
@@ -280,7 +323,7 @@ pub(crate) fn tool_arguments(schema: Option<&Value>, prompt: &str) -> String {
                     Some("array") => json!([]),
                     Some("object") => json!({}),
                     _ if name.contains("location") || name.contains("city") => json!("Paris"),
-                    _ => json!(excerpt(prompt, 60)),
+                    _ => json!(excerpt(prompt, 200)),
                 }
             };
             args.insert(name.clone(), value);
@@ -431,6 +474,13 @@ mod tests {
         let schema = json!({"type": "object", "properties": {"location": {"type": "string"}, "days": {"type": "integer"}}});
         let args: Value = serde_json::from_str(&tool_arguments(Some(&schema), "weather?")).unwrap();
         assert_eq!(args, json!({"location": "Paris", "days": 3}));
+    }
+
+    #[test]
+    fn only_required_arguments_are_filled_when_the_schema_lists_them() {
+        let schema = json!({"type": "object", "properties": {"prompt": {"type": "string"}, "image_id": {"type": "integer"}}, "required": ["prompt"]});
+        let args: Value = serde_json::from_str(&tool_arguments(Some(&schema), "draw a cat")).unwrap();
+        assert_eq!(args, json!({"prompt": "draw a cat"}));
     }
 
     #[test]

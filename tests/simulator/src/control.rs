@@ -25,6 +25,10 @@ pub(crate) fn routes() -> Router<Arc<SimState>> {
             "/__sim/replies",
             get(replies).post(push_reply).delete(clear_replies),
         )
+        .route(
+            "/__sim/tool-calls",
+            axum::routing::post(push_tool_calls),
+        )
 }
 
 async fn requests(State(state): State<Arc<SimState>>) -> Response {
@@ -98,6 +102,41 @@ async fn push_reply(State(state): State<Arc<SimState>>, body: Bytes) -> Response
             Json(json!({"ok": true, "queued": state.queued_replies().len()})).into_response()
         }
         Err(e) => bad_request(&format!("expected {{\"content\"}}: {e}")),
+    }
+}
+
+#[derive(Deserialize)]
+struct ToolCallRequest {
+    name: String,
+    #[serde(default)]
+    arguments: Option<serde_json::Value>,
+}
+
+/// `{"calls":[{"name","arguments"}]}`: the next turn offering tools makes these calls
+/// (`arguments` as an object, or a string sent verbatim).
+async fn push_tool_calls(State(state): State<Arc<SimState>>, body: Bytes) -> Response {
+    #[derive(Deserialize)]
+    struct Calls {
+        calls: Vec<ToolCallRequest>,
+    }
+    match serde_json::from_slice::<Calls>(&body) {
+        Ok(request) => {
+            let calls = request
+                .calls
+                .into_iter()
+                .map(|c| {
+                    let arguments = match c.arguments {
+                        Some(serde_json::Value::String(s)) => s,
+                        Some(other) => other.to_string(),
+                        None => "{}".to_owned(),
+                    };
+                    (c.name, arguments)
+                })
+                .collect();
+            state.push_tool_calls(calls);
+            Json(json!({"ok": true})).into_response()
+        }
+        Err(e) => bad_request(&format!("expected {{\"calls\":[{{\"name\",\"arguments\"}}]}}: {e}")),
     }
 }
 

@@ -202,6 +202,13 @@ impl Simulator {
         self.state.push_reply(content.into());
     }
 
+    /// Queues the tool calls of a future chat reply: the next turn that offers tools (Chat
+    /// Completions or the Responses API, not answering a tool result) calls exactly these
+    /// `(name, arguments JSON text)`, valid or not, so clients can be tested on bad calls.
+    pub fn push_tool_calls(&self, calls: Vec<(String, String)>) {
+        self.state.push_tool_calls(calls);
+    }
+
     /// Adds a one-time redeem code worth `quota` units (500 000 per USD).
     pub fn add_redemption_code(&self, code: impl Into<String>, quota: i64) {
         self.state.add_redemption(code.into(), quota);

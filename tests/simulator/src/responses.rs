@@ -4,10 +4,29 @@ use axum::body::Bytes;
 use serde_json::{json, Value};
 
 use crate::body::{named_event, sse_response};
-use crate::chat::{compose_answer, content_text};
+use crate::chat::{choose_tool_calls, compose_answer, content_text, ToolCall};
+use crate::text::excerpt;
 use crate::gateway::{ok_json, Answer, Ctx};
 use crate::state::{unix_now, Charge};
 use crate::text::{chunk_chars, estimate_tokens, take_chars};
+
+/// The output of a function call that came after the last user message, if any.
+fn tool_result(input: &Value) -> Option<String> {
+    let items = input.as_array()?;
+    let mut result = None;
+    let mut after_output = false;
+    for item in items {
+        // Images a client shows right after tool outputs belong to those outputs.
+        if item.get("role").and_then(Value::as_str) == Some("user") && !after_output {
+            result = None;
+        }
+        after_output = item.get("type").and_then(Value::as_str) == Some("function_call_output");
+        if after_output {
+            result = Some(item.get("output").and_then(Value::as_str).unwrap_or("").to_owned());
+        }
+    }
+    result
+}
 
 /// The last user text and its images, from a string `input` or a list of items.
 fn read_input(input: &Value) -> (String, usize, u64) {
@@ -52,10 +71,28 @@ pub(crate) async fn create(ctx: Ctx, body: Bytes) -> Answer {
     let instructions = request.get("instructions").and_then(Value::as_str);
     input_tokens += instructions.map_or(0, estimate_tokens);
 
-    let mut text = ctx
-        .state
-        .take_reply()
-        .unwrap_or_else(|| compose_answer(&ctx.config().system_name, &model, &prompt, images));
+    let tools: Vec<(String, Option<Value>)> = request
+        .get("tools")
+        .and_then(Value::as_array)
+        .map(|t| {
+            t.iter()
+                .filter_map(|t| Some((t.get("name")?.as_str()?.to_owned(), t.get("parameters").cloned())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let answered = tool_result(input);
+    let calls = choose_tool_calls(&ctx, &prompt, &tools, request.get("tool_choice"), answered.is_some());
+    let mut text = if !calls.is_empty() {
+        String::new()
+    } else {
+        ctx.state.take_reply().unwrap_or_else(|| match &answered {
+            Some(result) => format!(
+                "The tool returned: {}\n\nBased on that, here is the answer ✅ — café au lait for everyone!",
+                excerpt(result, 200)
+            ),
+            None => compose_answer(&ctx.config().system_name, &model, &prompt, images),
+        })
+    };
     let mut status = "completed";
     let limit = request
         .get("max_output_tokens")
@@ -67,7 +104,8 @@ pub(crate) async fn create(ctx: Ctx, body: Bytes) -> Answer {
             status = "incomplete";
         }
     }
-    let output_tokens = estimate_tokens(&text);
+    let output_tokens = estimate_tokens(&text)
+        + calls.iter().map(|c| estimate_tokens(&c.arguments) + 3).sum::<u64>();
     let stream = request
         .get("stream")
         .and_then(Value::as_bool)
@@ -94,7 +132,14 @@ pub(crate) async fn create(ctx: Ctx, body: Bytes) -> Answer {
         "output_tokens_details": {"reasoning_tokens": 0},
         "total_tokens": input_tokens + output_tokens,
     });
-    let finished = skeleton.response(status, Some(&text), usage);
+    let call_items: Vec<Value> = calls.iter().map(|c| skeleton.call_item(c, "completed")).collect();
+    let finished = if calls.is_empty() {
+        skeleton.response(status, Some(&text), usage)
+    } else {
+        let mut r = skeleton.response(status, None, usage);
+        r["output"] = json!(call_items);
+        r
+    };
     if !stream {
         return ok_json(&finished);
     }
@@ -110,6 +155,28 @@ pub(crate) async fn create(ctx: Ctx, body: Bytes) -> Answer {
     let in_progress = skeleton.response("in_progress", None, Value::Null);
     push("response.created", json!({"response": in_progress}));
     push("response.in_progress", json!({"response": in_progress}));
+    if !calls.is_empty() {
+        // Function calls: each an output item, arguments in pieces, then the whole item.
+        for (index, call) in calls.iter().enumerate() {
+            let mut added = skeleton.call_item(call, "in_progress");
+            added["arguments"] = json!("");
+            push("response.output_item.added", json!({"output_index": index, "item": added}));
+            let item_id = format!("fc_{}", call.id);
+            for piece in chunk_chars(&call.arguments, ctx.config().chunk_size.max(1) * 2) {
+                push(
+                    "response.function_call_arguments.delta",
+                    json!({"item_id": item_id, "output_index": index, "delta": piece}),
+                );
+            }
+            push(
+                "response.function_call_arguments.done",
+                json!({"item_id": item_id, "output_index": index, "arguments": call.arguments}),
+            );
+            push("response.output_item.done", json!({"output_index": index, "item": skeleton.call_item(call, "completed")}));
+        }
+        push("response.completed", json!({"response": finished}));
+        return Ok(sse_response(events, ctx.config().chunk_delay));
+    }
     let item = |status: &str, content: Value| json!({"id": skeleton.item_id, "type": "message", "status": status, "role": "assistant", "content": content});
     push(
         "response.output_item.added",
@@ -164,6 +231,10 @@ struct Skeleton {
 }
 
 impl Skeleton {
+    fn call_item(&self, call: &ToolCall, status: &str) -> Value {
+        json!({"id": format!("fc_{}", call.id), "type": "function_call", "status": status, "call_id": call.id, "name": call.name, "arguments": call.arguments})
+    }
+
     fn response(&self, status: &str, text: Option<&str>, usage: Value) -> Value {
         let output = match text {
             Some(text) => json!([{

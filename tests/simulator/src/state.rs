@@ -44,6 +44,8 @@ pub(crate) struct Inner {
     faults: Vec<FaultRule>,
     /// Replies queued by tests, used verbatim by the next chat turns.
     replies: VecDeque<String>,
+    /// Tool calls queued by tests: (name, arguments) made by the next turn offering tools.
+    tool_calls: VecDeque<Vec<(String, String)>>,
     pub used_quota: i64,
     pub logs: VecDeque<LogEntry>,
     pub next_log_id: u64,
@@ -165,6 +167,7 @@ impl SimState {
         inner.requests.clear();
         inner.faults.clear();
         inner.replies.clear();
+        inner.tool_calls.clear();
     }
 
     pub fn push_reply(&self, content: String) {
@@ -178,6 +181,15 @@ impl SimState {
 
     pub fn queued_replies(&self) -> Vec<String> {
         self.lock().replies.iter().cloned().collect()
+    }
+
+    pub fn push_tool_calls(&self, calls: Vec<(String, String)>) {
+        self.lock().tool_calls.push_back(calls);
+    }
+
+    /// The oldest queued set of tool calls, used up.
+    pub fn take_tool_calls(&self) -> Option<Vec<(String, String)>> {
+        self.lock().tool_calls.pop_front()
     }
 
     pub fn clear_replies(&self) {

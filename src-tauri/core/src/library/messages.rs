@@ -54,6 +54,10 @@ pub struct HistoryMessage {
     pub content: String,
     pub status: MessageStatus,
     pub attachments: Vec<AssetView>,
+    /// Calls an assistant message made.
+    pub tool_calls: Vec<crate::platform::tools::ToolCall>,
+    /// The call a tool message answers.
+    pub tool_call_id: Option<String>,
 }
 
 const VIEW_COLUMNS: &str = "m.id, m.conversation_id, m.role, m.content, m.reasoning, m.status, m.error, m.model, m.created_at,
@@ -78,6 +82,8 @@ fn message_view(r: &Row<'_>) -> rusqlite::Result<MessageView> {
         usage,
         attachments: Vec::new(),
         created_at: r.get(8)?,
+        tool: None,
+        tool_calls: None,
     })
 }
 
@@ -230,6 +236,7 @@ impl Library {
             .ok_or_else(|| Error::NotFound(format!("message {id}")))?;
         let mut views = vec![view];
         self.fill_attachments(&mut views)?;
+        self.fill_tools(&mut views)?;
         Ok(views.remove(0))
     }
 
@@ -277,6 +284,7 @@ impl Library {
             (false, cursor) => cursor,
         };
         self.fill_attachments(&mut items)?;
+        self.fill_tools(&mut items)?;
         Ok(MessagePage { items, before_cursor, after_cursor })
     }
 
@@ -308,9 +316,27 @@ impl Library {
         };
         let mut views = views;
         self.fill_attachments(&mut views)?;
+        let mut tools: HashMap<i64, (Option<String>, Option<String>)> =
+            self.tool_columns(conversation_id, until_id)?.into_iter().map(|(id, calls, call_id)| (id, (calls, call_id))).collect();
         Ok(views
             .into_iter()
-            .map(|v| HistoryMessage { id: v.id, role: v.role, content: v.content, status: v.status, attachments: v.attachments })
+            .map(|v| {
+                let (calls, call_id) = tools.remove(&v.id).unwrap_or_default();
+                // A tool row's own `tool_calls` is its record, not calls it made.
+                let tool_calls = match (&call_id, calls) {
+                    (None, Some(calls)) => super::tool_calls::parse_wire_calls(&calls),
+                    _ => Vec::new(),
+                };
+                HistoryMessage {
+                    id: v.id,
+                    role: v.role,
+                    content: v.content,
+                    status: v.status,
+                    attachments: v.attachments,
+                    tool_calls,
+                    tool_call_id: call_id,
+                }
+            })
             .collect())
     }
 

@@ -13,6 +13,7 @@ pub mod profiles;
 pub mod search_index;
 pub mod retention;
 pub mod settings;
+pub mod tool_calls;
 pub mod usage;
 
 use std::path::{Path, PathBuf};

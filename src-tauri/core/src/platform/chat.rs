@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use super::client::{PlatformClient, Safety};
 use super::sse;
+use super::tools::{read_chat_deltas, ToolCall, ToolCallDelta};
 use crate::error::{Error, Result};
 use crate::types::{ChatParams, Role, TokenUsage};
 
@@ -18,6 +19,16 @@ pub struct ChatMessage {
     pub text: String,
     /// (mime, bytes) of images sent with the message, as data URLs.
     pub images: Vec<(String, Vec<u8>)>,
+    /// Calls an assistant message made; empty otherwise.
+    pub tool_calls: Vec<ToolCall>,
+    /// The call a `tool` message answers.
+    pub tool_call_id: Option<String>,
+}
+
+impl ChatMessage {
+    pub fn text(role: Role, text: impl Into<String>) -> ChatMessage {
+        ChatMessage { role, text: text.into(), images: Vec::new(), tool_calls: Vec::new(), tool_call_id: None }
+    }
 }
 
 /// What a reply stream yields.
@@ -27,6 +38,8 @@ pub enum ChatChunk {
     Reasoning(String),
     Usage(TokenUsage),
     Finish(String),
+    /// A piece of a function call, to be joined with the others of its index.
+    ToolCall(ToolCallDelta),
 }
 
 pub fn data_url(mime: &str, bytes: &[u8]) -> String {
@@ -38,6 +51,19 @@ fn role_name(role: Role) -> &'static str {
 }
 
 fn wire_message(m: &ChatMessage) -> Value {
+    if m.role == Role::Tool {
+        return json!({ "role": "tool", "tool_call_id": m.tool_call_id, "content": m.text });
+    }
+    if !m.tool_calls.is_empty() {
+        let calls: Vec<Value> = m
+            .tool_calls
+            .iter()
+            .map(|c| json!({ "id": c.id, "type": "function", "function": { "name": c.name, "arguments": c.arguments } }))
+            .collect();
+        // `content` may be null beside tool calls; an empty string is refused by some upstreams.
+        let content = if m.text.is_empty() { Value::Null } else { json!(m.text) };
+        return json!({ "role": "assistant", "content": content, "tool_calls": calls });
+    }
     if m.images.is_empty() {
         return json!({ "role": role_name(m.role), "content": m.text });
     }
@@ -132,6 +158,9 @@ pub fn parse_chunk(data: &str) -> Result<Vec<ChatChunk>> {
             if let Some(text) = delta.get("content").and_then(Value::as_str).filter(|t| !t.is_empty()) {
                 out.push(ChatChunk::Content(text.to_string()));
             }
+            if let Some(calls) = delta.get("tool_calls") {
+                out.extend(read_chat_deltas(calls).into_iter().map(ChatChunk::ToolCall));
+            }
         }
         if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
             out.push(ChatChunk::Finish(reason.to_string()));
@@ -181,11 +210,24 @@ mod tests {
 
     #[test]
     fn images_become_data_url_parts() {
-        let m = ChatMessage { role: Role::User, text: "what is this".into(), images: vec![("image/png".into(), vec![1, 2, 3])] };
+        let m = ChatMessage { images: vec![("image/png".into(), vec![1, 2, 3])], ..ChatMessage::text(Role::User, "what is this") };
         let body = request_body("gpt-4o", &[m], &ChatParams { max_tokens: Some(50), ..Default::default() });
         assert_eq!(body["messages"][0]["content"][1]["image_url"]["url"], "data:image/png;base64,AQID");
         assert_eq!(body["max_tokens"], 50);
         assert_eq!(body["stream_options"]["include_usage"], true);
         assert!(body.get("temperature").is_none());
+    }
+
+    #[test]
+    fn tool_call_deltas_and_tool_messages() {
+        let chunks = parse_chunk(r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"call_x","type":"function","function":{"name":"speak","arguments":""}}]}}]}"#).unwrap();
+        assert!(matches!(&chunks[0], ChatChunk::ToolCall(d) if d.index == 1 && d.id.as_deref() == Some("call_x")));
+        let call = ToolCall { id: "call_x".into(), name: "speak".into(), arguments: "{}".into() };
+        let asked = ChatMessage { tool_calls: vec![call], ..ChatMessage::text(Role::Assistant, "") };
+        let answer = ChatMessage { tool_call_id: Some("call_x".into()), ..ChatMessage::text(Role::Tool, "done") };
+        let body = request_body("gpt-4o", &[asked, answer], &ChatParams::default());
+        assert_eq!(body["messages"][0]["tool_calls"][0]["function"]["name"], "speak");
+        assert!(body["messages"][0]["content"].is_null());
+        assert_eq!(body["messages"][1]["tool_call_id"], "call_x");
     }
 }

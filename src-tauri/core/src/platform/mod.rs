@@ -15,6 +15,7 @@ pub mod moderation;
 pub mod rerank;
 pub mod responses;
 mod sse;
+pub mod tools;
 pub mod video;
 
 pub use base_url::BaseUrl;

@@ -31,6 +31,8 @@ pub type TurnTask = Pin<Box<dyn Future<Output = TurnOutcome> + Send>>;
 pub struct TurnOutcome {
     pub status: MessageStatus,
     pub error: Option<Error>,
+    /// The tool rows of the calls the last reply made.
+    pub pending_tools: Vec<i64>,
 }
 
 /// How often the UI gets a batch, and how often the reply row is written.
@@ -41,7 +43,11 @@ const CONTINUE_PROMPT: &str = "Continue exactly where your previous answer stopp
 /// The running turns (by reply id) and video jobs (by generation id) of this process,
 /// so Stop and Cancel can reach them.
 #[derive(Default)]
-pub(crate) struct RunningTurns(Mutex<HashMap<i64, CancellationToken>>, Mutex<HashMap<i64, CancellationToken>>);
+pub(crate) struct RunningTurns(
+    Mutex<HashMap<i64, CancellationToken>>,
+    Mutex<HashMap<i64, CancellationToken>>,
+    pub(super) super::tools::ToolSinks,
+);
 
 impl RunningTurns {
     pub(crate) fn start_job(&self, generation_id: i64) -> CancellationToken {
@@ -86,10 +92,10 @@ impl RunningTurns {
 }
 
 /// Everything the streaming part needs, gathered before the request leaves.
-struct TurnPlan {
-    conversation: Conversation,
-    reply_id: i64,
-    model: String,
+pub(super) struct TurnPlan {
+    pub(super) conversation: Conversation,
+    pub(super) reply_id: i64,
+    pub(super) model: String,
     history: Vec<HistoryMessage>,
     /// Text already in the reply (continue appends to it).
     prefix: String,
@@ -180,6 +186,8 @@ impl Studio {
             content: reply.content.clone(),
             status: MessageStatus::Complete,
             attachments: Vec::new(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
         });
         let started = TurnStarted { conversation_id: conversation.id, user_message_id: None, reply_id };
         let plan = TurnPlan { conversation, reply_id, model, history, prefix: reply.content, continuing: true };
@@ -203,23 +211,45 @@ impl Studio {
     }
 
     fn new_reply(self: &Arc<Self>, conversation: Conversation, model: String, sink: TurnSink) -> Result<(TurnStarted, TurnTask)> {
-        let reply_id = self.library.insert_message(conversation.id, Role::Assistant, "", MessageStatus::Streaming, Some(&model))?;
-        self.library.touch_conversation(conversation.id)?;
-        let history = self.library.history(conversation.id, reply_id)?;
-        let started = TurnStarted { conversation_id: conversation.id, user_message_id: None, reply_id };
-        let plan = TurnPlan { conversation, reply_id, model, history, prefix: String::new(), continuing: false };
+        let plan = self.reply_plan(conversation, model)?;
+        let started = TurnStarted { conversation_id: plan.conversation.id, user_message_id: None, reply_id: plan.reply_id };
         Ok((started, self.turn_task(plan, sink)))
     }
 
-    fn turn_task(self: &Arc<Self>, plan: TurnPlan, sink: TurnSink) -> TurnTask {
+    /// An empty reply row at the end of the conversation, and what streaming it needs.
+    pub(super) fn reply_plan(&self, conversation: Conversation, model: String) -> Result<TurnPlan> {
+        let reply_id = self.library.insert_message(conversation.id, Role::Assistant, "", MessageStatus::Streaming, Some(&model))?;
+        self.library.touch_conversation(conversation.id)?;
+        let history = self.library.history(conversation.id, reply_id)?;
+        Ok(TurnPlan { conversation, reply_id, model, history, prefix: String::new(), continuing: false })
+    }
+
+    /// Streams the reply; when it calls tools that may run without asking, runs them and
+    /// streams the model's next reply, until a reply needs no tool or a call waits for the
+    /// person.
+    pub(super) fn turn_task(self: &Arc<Self>, plan: TurnPlan, sink: TurnSink) -> TurnTask {
         let studio = self.clone();
-        let cancel = self.running.start(plan.reply_id);
+        let mut cancel = self.running.start(plan.reply_id);
         Box::pin(async move {
-            let reply_id = plan.reply_id;
-            let outcome = studio.stream_reply(plan, &sink, cancel).await;
-            studio.running.end(reply_id);
-            studio.index_soon();
-            outcome
+            let mut plan = plan;
+            loop {
+                let reply_id = plan.reply_id;
+                let outcome = studio.stream_reply(plan, &sink, cancel).await;
+                studio.running.end(reply_id);
+                studio.index_soon();
+                if outcome.pending_tools.is_empty() {
+                    return outcome;
+                }
+                sink(TurnEvent::Tools { reply_id });
+                match studio.settle_tool_calls(reply_id, &sink).await {
+                    Some(next) => {
+                        cancel = studio.running.start(next.reply_id);
+                        sink(TurnEvent::NextReply { reply_id: next.reply_id });
+                        plan = next;
+                    }
+                    None => return outcome,
+                }
+            }
         })
     }
 
@@ -234,6 +264,7 @@ impl Studio {
             Err(error) => return reply.finish(None, None, Err(error)),
         };
         let mut finish_reason = None;
+        let mut calls = crate::platform::tools::ToolCallAssembler::default();
         let mut ticker = tokio::time::interval(UI_BATCH);
         let end = loop {
             tokio::select! {
@@ -244,6 +275,7 @@ impl Studio {
                     Some(Ok(ChatChunk::Reasoning(text))) => reply.push("", &text),
                     Some(Ok(ChatChunk::Usage(usage))) => reply.usage = Some(usage),
                     Some(Ok(ChatChunk::Finish(reason))) => finish_reason = Some(reason),
+                    Some(Ok(ChatChunk::ToolCall(delta))) => calls.push(delta),
                     Some(Err(e)) => break Err(Some(e)),
                     None => break Ok(()),
                 },
@@ -253,7 +285,18 @@ impl Studio {
             let profile = self.profile_id().ok();
             let _ = self.library.record_usage(profile, endpoint, &plan.model, Some(plan.reply_id), &usage);
         }
-        reply.finish(finish_reason.as_deref(), request_id.as_deref(), end)
+        // Calls are kept only from a reply that arrived whole: a cut stream may hold half
+        // the arguments.
+        let mut pending_tools = Vec::new();
+        if end.is_ok() && !calls.is_empty() {
+            match self.record_tool_calls(&plan.conversation, plan.reply_id, calls.finish()) {
+                Ok(ids) => pending_tools = ids,
+                Err(e) => return reply.finish(finish_reason.as_deref(), request_id.as_deref(), Err(Some(e))),
+            }
+        }
+        let mut outcome = reply.finish(finish_reason.as_deref(), request_id.as_deref(), end);
+        outcome.pending_tools = pending_tools;
+        outcome
     }
 
     async fn open_stream(
@@ -270,13 +313,19 @@ impl Studio {
         }
         let messages = self.request_messages(plan)?;
         let params: &ChatParams = &plan.conversation.params;
+        let tools = if plan.continuing { Vec::new() } else { self.offered_tools(&plan.conversation, &plan.model).await };
+        let choice = crate::platform::tools::ToolChoice::Auto;
         match params.transport {
             ChatTransport::ChatCompletions => {
-                let (stream, id) = chat::stream_chat(&client, chat::request_body(&plan.model, &messages, params)).await?;
+                let mut body = chat::request_body(&plan.model, &messages, params);
+                crate::platform::tools::add_to_chat_body(&mut body, &tools, &choice);
+                let (stream, id) = chat::stream_chat(&client, body).await?;
                 Ok((Box::pin(stream), id, "chat/completions"))
             }
             ChatTransport::Responses => {
-                let (stream, id) = responses::stream_response(&client, responses::request_body(&plan.model, &messages, params)).await?;
+                let mut body = responses::request_body(&plan.model, &messages, params);
+                crate::platform::tools::add_to_responses_body(&mut body, &tools, &choice);
+                let (stream, id) = responses::stream_response(&client, body).await?;
                 Ok((Box::pin(stream), id, "responses"))
             }
         }
@@ -287,10 +336,21 @@ impl Studio {
     fn request_messages(&self, plan: &TurnPlan) -> Result<Vec<ChatMessage>> {
         let mut messages = Vec::new();
         if let Some(prompt) = plan.conversation.system_prompt.as_deref().filter(|p| !p.trim().is_empty()) {
-            messages.push(ChatMessage { role: Role::System, text: prompt.to_string(), images: Vec::new() });
+            messages.push(ChatMessage::text(Role::System, prompt.to_string()));
         }
-        for m in &plan.history {
-            if m.role == Role::Assistant && m.content.trim().is_empty() {
+        for (position, m) in plan.history.iter().enumerate() {
+            if m.role == Role::Assistant && m.content.trim().is_empty() && m.tool_calls.is_empty() {
+                continue;
+            }
+            if m.role == Role::Tool {
+                messages.push(ChatMessage { tool_call_id: m.tool_call_id.clone(), ..ChatMessage::text(Role::Tool, m.content.clone()) });
+                // After the last answer of a batch, a model that reads images sees them.
+                let batch_ends = plan.history.get(position + 1).is_none_or(|next| next.role != Role::Tool);
+                if batch_ends {
+                    if let Some(shown) = self.tool_images_for(&plan.history[..=position], &plan.model)? {
+                        messages.push(shown);
+                    }
+                }
                 continue;
             }
             let images = m
@@ -299,10 +359,10 @@ impl Studio {
                 .filter(|a| a.mime.starts_with("image/"))
                 .map(|a| Ok((a.mime.clone(), self.library.read_asset(a)?)))
                 .collect::<Result<Vec<_>>>()?;
-            messages.push(ChatMessage { role: m.role, text: m.content.clone(), images });
+            messages.push(ChatMessage { role: m.role, text: m.content.clone(), images, tool_calls: m.tool_calls.clone(), tool_call_id: None });
         }
         if plan.continuing {
-            messages.push(ChatMessage { role: Role::User, text: CONTINUE_PROMPT.into(), images: Vec::new() });
+            messages.push(ChatMessage::text(Role::User, CONTINUE_PROMPT));
         }
         Ok(messages)
     }
@@ -401,7 +461,7 @@ impl<'a> ReplyWriter<'a> {
             (self.sink)(TurnEvent::Usage { usage });
         }
         (self.sink)(TurnEvent::Finished { status, error: message, code: error.as_ref().map(|e| e.code().to_string()) });
-        TurnOutcome { status, error }
+        TurnOutcome { status, error, pending_tools: Vec::new() }
     }
 }
 

@@ -26,6 +26,11 @@ impl Studio {
         if patch.title.as_deref().is_some_and(|t| t.trim().is_empty()) {
             return Err(Error::InvalidInput("A conversation needs a title.".into()));
         }
+        let mut patch = patch;
+        // Settings that do not know the tool settings (older fronts) leave them as they are.
+        if let Some(params) = patch.params.as_mut().filter(|p| p.tools.is_none()) {
+            params.tools = self.library.conversation(id)?.params.tools;
+        }
         self.library.update_conversation(id, &patch)
     }
 

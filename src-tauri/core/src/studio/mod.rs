@@ -10,6 +10,7 @@ mod images;
 pub mod read_aloud;
 mod search;
 mod speech;
+mod tools;
 mod video;
 
 use std::path::PathBuf;

@@ -130,13 +130,16 @@ impl Studio {
                 _ = cancel.cancelled() => Err(None),
                 submitted = submitted => submitted.map_err(Some),
             };
-            match outcome {
+            let result = match outcome {
                 Ok(task_id) => {
                     let job = Job { id: job_id, generation_id: id, api: flavour.as_str().into(), remote_task_id: Some(task_id), state: "queued".into(), created_at: now_ms() };
                     studio.follow_job(job, sink, cancel).await
                 }
                 Err(error) => studio.end_job(job_id, id, &sink, error),
-            }
+            };
+            // A job a chat tool started reports back to its conversation.
+            studio.video_job_ended(id);
+            result
         });
         Ok((card, task))
     }
@@ -155,7 +158,12 @@ impl Studio {
             let studio = self.clone();
             let cancel = self.running.start_job(job.generation_id);
             let sink = sink.clone();
-            tasks.push(Box::pin(async move { studio.follow_job(job, sink, cancel).await }) as GenerationTask);
+            tasks.push(Box::pin(async move {
+                let id = job.generation_id;
+                let result = studio.follow_job(job, sink, cancel).await;
+                studio.video_job_ended(id);
+                result
+            }) as GenerationTask);
         }
         Ok(tasks)
     }

@@ -9,6 +9,7 @@ mod images;
 mod keychain;
 mod search;
 mod studio_profiles;
+mod tools;
 mod video;
 
 use std::time::Duration;
