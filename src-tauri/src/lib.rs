@@ -46,6 +46,7 @@ pub fn run() {
             // The webview may load files from the media store, and nothing else on disk.
             app.asset_protocol_scope().allow_directory(data_dir.join("media"), true)?;
             let studio = Arc::new(studio);
+            studio.set_tool_listener(commands::tool_listener(app.handle().clone()));
             // Video jobs a previous run left going are followed again, with no window needed.
             for task in studio.resume_video_jobs(commands::video_sink(app.handle().clone(), None))? {
                 tauri::async_runtime::spawn(async move {
@@ -102,6 +103,10 @@ pub fn run() {
             commands::regenerate_reply,
             commands::edit_and_resend,
             commands::continue_reply,
+            commands::tool_call,
+            commands::answer_tool_call,
+            commands::tool_availability,
+            commands::set_tool_settings,
             commands::attach_file,
             commands::attach_bytes,
             commands::search_messages,

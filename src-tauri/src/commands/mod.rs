@@ -7,6 +7,7 @@ mod images;
 mod search;
 mod settings;
 mod speech;
+mod tools;
 mod video;
 
 pub use account::*;
@@ -16,6 +17,7 @@ pub use images::*;
 pub use search::*;
 pub use settings::*;
 pub use speech::*;
+pub use tools::*;
 pub use video::*;
 
 use nexhina_core::types::IpcError;

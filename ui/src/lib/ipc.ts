@@ -286,6 +286,34 @@ export function continueReply(replyId: number, onEvent: TurnHandler): Promise<Tu
   return call<TurnStarted>('continue_reply', { replyId, onEvent: turnChannel(onEvent) });
 }
 
+/** A tool call's card. */
+export function toolCall(messageId: number): Promise<import('./bindings/ToolCallView').ToolCallView> {
+  return call<import('./bindings/ToolCallView').ToolCallView>('tool_call', { messageId });
+}
+
+/** Confirm (`run`) or decline a call; the model's next reply streams to `onEvent`. */
+export function answerToolCall(
+  messageId: number,
+  run: boolean,
+  onEvent: TurnHandler,
+): Promise<import('./bindings/ToolCallView').ToolCallView> {
+  return call<import('./bindings/ToolCallView').ToolCallView>('answer_tool_call', { messageId, run, onEvent: turnChannel(onEvent) });
+}
+
+export function toolAvailability(
+  conversationId: number | null,
+  model: string | null,
+): Promise<import('./bindings/ToolAvailability').ToolAvailability> {
+  return call<import('./bindings/ToolAvailability').ToolAvailability>('tool_availability', { conversationId, model });
+}
+
+export function setToolSettings(
+  conversationId: number,
+  settings: import('./bindings/ToolSettings').ToolSettings,
+): Promise<import('./bindings/ToolAvailability').ToolAvailability> {
+  return call<import('./bindings/ToolAvailability').ToolAvailability>('set_tool_settings', { conversationId, settings });
+}
+
 export function attachFile(path: string): Promise<AssetView> {
   return call<AssetView>('attach_file', { path });
 }

@@ -9,6 +9,7 @@ mod images;
 mod privacy;
 mod profile;
 mod speech;
+mod tools;
 mod video;
 
 use nexhina_e2e::serde_json::{json, Value};

@@ -3,5 +3,14 @@ import type { AssetView } from "./AssetView";
 import type { MessageStatus } from "./MessageStatus";
 import type { Role } from "./Role";
 import type { TokenUsage } from "./TokenUsage";
+import type { ToolCallView } from "./ToolCallView";
 
-export type MessageView = { id: number, conversation_id: number, role: Role, content: string, reasoning: string | null, status: MessageStatus, error: string | null, model: string | null, usage: TokenUsage | null, attachments: Array<AssetView>, created_at: number, };
+export type MessageView = { id: number, conversation_id: number, role: Role, content: string, reasoning: string | null, status: MessageStatus, error: string | null, model: string | null, usage: TokenUsage | null, attachments: Array<AssetView>, created_at: number, 
+/**
+ * For a `tool` message: the call it answers and how it went.
+ */
+tool?: ToolCallView, 
+/**
+ * For an assistant message: how many tools it called.
+ */
+tool_calls?: number, };

@@ -5,4 +5,4 @@ import type { TokenUsage } from "./TokenUsage";
 /**
  * What a streaming reply sends to the UI, in small batches.
  */
-export type TurnEvent = { "kind": "delta", content: string, reasoning: string, } | { "kind": "usage", usage: TokenUsage, } | { "kind": "finished", status: MessageStatus, error: string | null, code: string | null, };
+export type TurnEvent = { "kind": "delta", content: string, reasoning: string, } | { "kind": "usage", usage: TokenUsage, } | { "kind": "finished", status: MessageStatus, error: string | null, code: string | null, } | { "kind": "tools", reply_id: number, } | { "kind": "next_reply", reply_id: number, };

@@ -483,6 +483,10 @@ export class ChatStore {
 
   private handler(turn: Turn): ipc.TurnHandler {
     return (event) => {
+      if (event.kind === 'tools' || event.kind === 'next_reply') {
+        this.onToolEvent(turn, event);
+        return;
+      }
       if (turn.replyId === null) turn.pending.push(event);
       else this.apply(turn, event);
     };
@@ -724,6 +728,48 @@ export class ChatStore {
     }
     delete this.errorCodes[started.reply_id];
     this.begin(turn, started);
+  }
+
+  // ---- tool calls -------------------------------------------------------------------------
+
+  /**
+   * A reply's tool calls changed (their cards are rows after it), or the model's next reply
+   * began after their results: the same turn follows the new reply.
+   */
+  private onToolEvent(turn: Turn, event: Extract<TurnEvent, { kind: 'tools' | 'next_reply' }>): void {
+    const cid = turn.conversationId;
+    if (event.kind === 'next_reply' && cid !== null) {
+      turn.replyId = event.reply_id;
+      turn.content = '';
+      turn.reasoning = '';
+      turn.usage = null;
+      turn.pending = [];
+      this.turns.add(turn);
+      this.streaming[cid] = event.reply_id;
+    }
+    if (cid !== null && cid === this.currentId && this.afterCursor === null) void this.loadLatest();
+  }
+
+  /** Confirms or declines a tool call of the open conversation. */
+  async answerToolCall(messageId: number, run: boolean): Promise<void> {
+    const cid = this.currentId;
+    if (cid === null) return;
+    const turn: Turn = {
+      conversationId: cid,
+      replyId: null,
+      pending: [],
+      content: '',
+      reasoning: '',
+      usage: null,
+      stopRequested: false,
+    };
+    this.actionError = null;
+    try {
+      await ipc.answerToolCall(messageId, run, this.handler(turn));
+    } catch (error) {
+      this.actionError = ipc.toIpcError(error);
+    }
+    if (this.currentId === cid) await this.loadLatest();
   }
 
   dismissNotice(): void {
