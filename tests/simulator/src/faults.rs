@@ -8,7 +8,7 @@
 //! Spec grammar (case-insensitive keywords):
 //! ```text
 //! spec    := status | "html" [":" STATUS] | "reset" [":" N] | "stall" [":" MS]
-//!          | "malformed" | "stream_error" | "ok_error" | "crlf"
+//!          | "malformed" | "stream_error" | "ok_error" | "crlf" | "oversize"
 //! status  := STATUS (":" option)*           STATUS in 200..=599
 //! option  := "retry=" SECONDS               adds Retry-After
 //!          | "empty"                        no body at all
@@ -63,6 +63,9 @@ pub enum Fault {
     ErrorInStream,
     /// HTTP 200 whose JSON body is an `{"error":{...}}` object.
     OkWithError,
+    /// A non-stream body announced as 2 GiB: the real bytes, then zeros for as long as the
+    /// client keeps reading (a runaway download from a broken CDN).
+    Oversize,
     /// A valid but unusual stream: CRLF line ends, `data:` without the space, and 1-3 byte
     /// writes that split UTF-8 characters. Non-stream bodies are also written in tiny pieces.
     CrlfNoSpace,
@@ -134,6 +137,7 @@ impl FromStr for Fault {
             "stream_error" | "error_in_stream" => plain(Fault::ErrorInStream),
             "ok_error" | "ok_with_error" => plain(Fault::OkWithError),
             "crlf" | "crlf_no_space" => plain(Fault::CrlfNoSpace),
+            "oversize" => plain(Fault::Oversize),
             "" => Err(error("empty")),
             status => {
                 let status = status
@@ -220,6 +224,7 @@ impl fmt::Display for Fault {
             Fault::ErrorInStream => f.write_str("stream_error"),
             Fault::OkWithError => f.write_str("ok_error"),
             Fault::CrlfNoSpace => f.write_str("crlf"),
+            Fault::Oversize => f.write_str("oversize"),
         }
     }
 }
@@ -550,6 +555,9 @@ async fn send_tiny(tx: &BodyTx, bytes: &[u8]) -> bool {
     true
 }
 
+/// What an `oversize` body announces: 2 GiB.
+const OVERSIZE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
 async fn transform_plain(response: Response, fault: Fault, request_id: String) -> Response {
     let (mut parts, body) = response.into_parts();
     parts.headers.remove(CONTENT_LENGTH);
@@ -573,6 +581,23 @@ async fn transform_plain(response: Response, fault: Fault, request_id: String) -
         Fault::CrlfNoSpace => spawn_body(move |tx| async move {
             send_tiny(&tx, &bytes).await;
         }),
+        Fault::Oversize => {
+            parts.headers.insert(CONTENT_LENGTH, HeaderValue::from(OVERSIZE_BYTES));
+            spawn_body(move |tx| async move {
+                let zeros = Bytes::from(vec![0u8; 64 * 1024]);
+                let mut sent = bytes.len() as u64;
+                if !tx.send(bytes).await {
+                    return;
+                }
+                while sent < OVERSIZE_BYTES {
+                    let piece = zeros.slice(..(OVERSIZE_BYTES - sent).min(zeros.len() as u64) as usize);
+                    sent += piece.len() as u64;
+                    if !tx.send(piece).await {
+                        return;
+                    }
+                }
+            })
+        }
         _ => Body::from(bytes),
     };
     Response::from_parts(parts, body)
@@ -609,6 +634,7 @@ mod tests {
         assert_eq!("stream_error".parse(), Ok(Fault::ErrorInStream));
         assert_eq!("ok_error".parse(), Ok(Fault::OkWithError));
         assert_eq!("crlf".parse(), Ok(Fault::CrlfNoSpace));
+        assert_eq!("oversize".parse(), Ok(Fault::Oversize));
         assert!("teapot".parse::<Fault>().is_err());
         assert!("700".parse::<Fault>().is_err());
         assert!("crlf:1".parse::<Fault>().is_err());

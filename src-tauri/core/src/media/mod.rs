@@ -74,13 +74,20 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Writes a file atomically (temp file + rename), so a crash never leaves half a file
 /// under a content hash.
+/// A temporary name no other writer in this process or another one uses at the same time.
+fn temp_name(dir: &Path) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    dir.join(format!(".{}-{n}.tmp", std::process::id()))
+}
+
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     if path.exists() {
         return Ok(());
     }
     let dir = path.parent().ok_or_else(|| Error::Storage("media path has no folder".into()))?;
     std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{}.tmp", std::process::id()));
+    let tmp = temp_name(dir);
     let mut file = std::fs::File::create(&tmp)?;
     file.write_all(bytes)?;
     file.sync_all()?;
@@ -191,11 +198,47 @@ impl Library {
 
     /// Stores a generated video with its poster (as the asset's thumbnail) and duration.
     pub fn store_generated_video(&self, bytes: &[u8]) -> Result<AssetView> {
-        let mime = video::sniff_video(bytes)?;
-        let sha = sha256_hex(bytes);
+        let dir = self.incoming_dir()?;
+        let tmp = temp_name(&dir);
+        std::fs::write(&tmp, bytes)?;
+        self.store_generated_video_file(&tmp)
+    }
+
+    /// Where downloads are written before they are checked and moved into the store.
+    pub fn incoming_dir(&self) -> Result<PathBuf> {
+        let dir = self.media_root().join(".incoming");
+        std::fs::create_dir_all(&dir)?;
+        Ok(dir)
+    }
+
+    /// Moves a downloaded video file into the store (hashed as it is read, never whole in
+    /// memory), with its poster and duration. The file is gone afterwards, stored or not.
+    pub fn store_generated_video_file(&self, file: &Path) -> Result<AssetView> {
+        let checked = (|| -> Result<(&'static str, String, u64)> {
+            let mut reader = std::fs::File::open(file)?;
+            let mut head = [0u8; 64];
+            let n = std::io::Read::read(&mut reader, &mut head)?;
+            let mime = video::sniff_video(&head[..n])?;
+            let mut reader = std::fs::File::open(file)?;
+            let mut hasher = Sha256::new();
+            let length = std::io::copy(&mut reader, &mut hasher)?;
+            Ok((mime, hex::encode(hasher.finalize()), length))
+        })();
+        let (mime, sha, length) = match checked {
+            Ok(found) => found,
+            Err(e) => {
+                let _ = std::fs::remove_file(file);
+                return Err(e);
+            }
+        };
         let root = self.media_root();
         let path = root.join(file_name(&sha, mime));
-        write_atomically(&path, bytes)?;
+        if path.exists() {
+            let _ = std::fs::remove_file(file);
+        } else {
+            std::fs::create_dir_all(path.parent().ok_or_else(|| Error::Storage("media path has no folder".into()))?)?;
+            std::fs::rename(file, &path)?;
+        }
         let (poster, duration_ms) = video::poster_and_duration(&path);
         let mut size = (None, None);
         let has_thumbnail = match poster {
@@ -211,7 +254,7 @@ impl Library {
         let asset = self.insert_asset(&NewAsset {
             sha256: &sha,
             mime,
-            size_bytes: bytes.len() as i64,
+            size_bytes: length as i64,
             width: size.0,
             height: size.1,
             origin: Origin::Generated.as_str(),

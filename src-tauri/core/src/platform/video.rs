@@ -176,9 +176,21 @@ pub fn read_state(answer: &Value) -> Result<TaskState> {
     }
 }
 
-/// Fetches the finished video: from its URL (no key unless it is the gateway's own), or
-/// from `/v1/videos/{id}/content`.
-pub async fn download(client: &PlatformClient, task_id: &str, url: Option<&str>) -> Result<Vec<u8>> {
+/// The largest video the app keeps; a larger answer is refused before it fills the disk.
+pub const MAX_VIDEO_BYTES: u64 = 1024 * 1024 * 1024;
+
+fn too_large(bytes: u64) -> Error {
+    Error::InvalidResponse(format!(
+        "the platform's video is {:.1} GB, more than the {} GB the app keeps; nothing was saved",
+        bytes as f64 / 1_073_741_824.0,
+        MAX_VIDEO_BYTES / 1_073_741_824
+    ))
+}
+
+/// Streams the finished video into `dest` (never whole in memory): from its URL (no key
+/// unless it is the gateway's own) or from `/v1/videos/{id}/content`. Returns the size. On
+/// an error `dest` may hold part of the file; the caller removes it.
+pub async fn download_to(client: &PlatformClient, task_id: &str, url: Option<&str>, dest: &std::path::Path) -> Result<u64> {
     let response = match url {
         Some(url) => {
             let parsed = url::Url::parse(url).map_err(|_| Error::InvalidResponse(format!("the video URL is not valid: {url}")))?;
@@ -191,7 +203,23 @@ pub async fn download(client: &PlatformClient, task_id: &str, url: Option<&str>)
     if !response.status().is_success() {
         return Err(Error::InvalidResponse(format!("the video could not be downloaded ({}); its link may have expired", response.status())));
     }
-    Ok(response.bytes().await.map_err(transport_error)?.to_vec())
+    if let Some(length) = response.content_length().filter(|l| *l > MAX_VIDEO_BYTES) {
+        return Err(too_large(length));
+    }
+    let mut file = tokio::fs::File::create(dest).await.map_err(|e| Error::Storage(format!("cannot write {}: {e}", dest.display())))?;
+    let mut written = 0u64;
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+        let chunk = chunk.map_err(transport_error)?;
+        written += chunk.len() as u64;
+        // A body without a length, or longer than it said.
+        if written > MAX_VIDEO_BYTES {
+            return Err(too_large(written));
+        }
+        tokio::io::AsyncWriteExt::write_all(&mut file, &chunk).await.map_err(|e| Error::Storage(format!("cannot write {}: {e}", dest.display())))?;
+    }
+    file.sync_all().await.map_err(|e| Error::Storage(format!("cannot write {}: {e}", dest.display())))?;
+    Ok(written)
 }
 
 #[cfg(test)]

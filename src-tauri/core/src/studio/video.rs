@@ -77,6 +77,9 @@ fn flavour_for(api: VideoApi, model: &str) -> Flavour {
     }
 }
 
+/// A broken-off download is tried this many times in all.
+const DOWNLOAD_ATTEMPTS: u32 = 3;
+
 impl Studio {
     /// Records the job (its card shows at once) and returns the task that submits and
     /// follows it to the end.
@@ -248,8 +251,8 @@ impl Studio {
                     let _ = self.library.set_job_state(job.id, "downloading", None);
                     sink(GenerationEvent::Progress { id, status: GenerationStatus::Running, progress: 100 });
                     let stored = async {
-                        let bytes = video::download(&client, &task_id, url.as_deref()).await?;
-                        let asset = self.library.store_generated_video(&bytes)?;
+                        let file = self.download_video(&client, &task_id, url.as_deref(), job.id).await?;
+                        let asset = self.library.store_generated_video_file(&file)?;
                         self.library.complete_generation(id, &[asset.id], None, None)?;
                         self.index_soon();
                         self.library.set_job_state(job.id, "done", None)?;
@@ -272,6 +275,27 @@ impl Studio {
                 Ok(view)
             }
             Err(error) => self.end_job(job.id, id, &sink, error),
+        }
+    }
+
+    /// Downloads the finished video into the store's incoming folder, trying again when the
+    /// transfer breaks off (a link that expired or a refused size is final). Nothing partial
+    /// is left behind on failure.
+    async fn download_video(&self, client: &crate::platform::PlatformClient, task_id: &str, url: Option<&str>, job_id: i64) -> Result<std::path::PathBuf> {
+        let part = self.library.incoming_dir()?.join(format!("job-{job_id}.part"));
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match video::download_to(client, task_id, url, &part).await {
+                Ok(_) => return Ok(part),
+                Err(Error::Network(_) | Error::Timeout | Error::GatewayDown { .. }) if attempt < DOWNLOAD_ATTEMPTS => {
+                    tokio::time::sleep(Duration::from_millis(500 * attempt as u64)).await;
+                }
+                Err(e) => {
+                    let _ = std::fs::remove_file(&part);
+                    return Err(e);
+                }
+            }
         }
     }
 

@@ -151,3 +151,73 @@ async fn cancel_and_the_give_up_ceiling() {
     assert_eq!(err.code(), "timeout");
     assert!(studio.generation(card.id).unwrap().error.unwrap().contains("longer than"));
 }
+
+fn files_in(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_in(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn a_broken_off_download_is_retried_and_a_runaway_or_expired_one_fails_leaving_nothing() {
+    use nexhina_simulator::{Fault, FaultRule};
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let studio = open(dir.path(), &sim, quick_polls());
+    let downloads = |sim: &Simulator| sim.requests().iter().filter(|r| r.path.starts_with("/files/")).count();
+
+    sim.push_fault(FaultRule::once("/files/", "reset".parse::<Fault>().unwrap()));
+    let view = studio.generate_video(request("veo-2", "a kite over dunes"), recorder().0).unwrap().1.await.unwrap();
+    assert_eq!(view.status, GenerationStatus::Complete);
+    assert_eq!(downloads(&sim), 2, "the cut-off download was tried again");
+    let media = dir.path().join("media");
+    let stored = files_in(&media);
+
+    // A "video" announced as 2 GB is refused before it fills the disk.
+    sim.push_fault(FaultRule { path_prefix: "/files/".into(), fault: Fault::Oversize, times: 0 });
+    let (card, task) = studio.generate_video(request("veo-2", "a runaway file"), recorder().0).unwrap();
+    let error = task.await.unwrap_err().to_string();
+    assert!(error.contains("more than the 1 GB"), "{error}");
+    assert_eq!(studio.generation(card.id).unwrap().status, GenerationStatus::Failed);
+    assert_eq!(files_in(&media), stored, "nothing half-written is left in the store");
+    sim.clear();
+
+    // A link that expired is final, with a reason a person understands.
+    sim.push_fault(FaultRule { path_prefix: "/files/".into(), fault: "404".parse().unwrap(), times: 0 });
+    let (card, task) = studio.generate_video(request("veo-2", "a late download"), recorder().0).unwrap();
+    let error = task.await.unwrap_err().to_string();
+    assert!(error.contains("link may have expired"), "{error}");
+    assert!(studio.generation(card.id).unwrap().error.unwrap().contains("expired"));
+    assert_eq!(files_in(&media), stored);
+}
+
+#[tokio::test]
+async fn a_platform_down_while_polling_is_waited_out_and_an_unknown_task_fails_clearly() {
+    use nexhina_simulator::FaultRule;
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let studio = open(dir.path(), &sim, quick_polls());
+    sim.push_fault(FaultRule { path_prefix: "/v1/video/generations/".into(), fault: "502".parse().unwrap(), times: 3 });
+    let view = studio.generate_video(request("veo-2", "rain on a window"), recorder().0).unwrap().1.await.unwrap();
+    assert_eq!(view.status, GenerationStatus::Complete, "three failed polls in a row are waited out");
+
+    sim.push_fault(FaultRule { path_prefix: "/v1/video/generations/".into(), fault: "404:task_not_exist:msg=Task not found".parse().unwrap(), times: 0 });
+    let (card, task) = studio.generate_video(request("veo-2", "a lost task"), recorder().0).unwrap();
+    let error = task.await.unwrap_err();
+    let stored = studio.generation(card.id).unwrap();
+    assert_eq!(stored.status, GenerationStatus::Failed);
+    assert!(stored.error.as_deref().is_some_and(|e| e.contains("Task not found")), "{error} / {:?}", stored.error);
+
+    sim.clear();
+    let (card, task) = studio.generate_video(request("veo-2", "please fail this one"), recorder().0).unwrap();
+    assert!(task.await.is_err());
+    let stored = studio.generation(card.id).unwrap();
+    assert!(stored.error.as_deref().is_some_and(|e| e.contains("content policy")), "{:?}", stored.error);
+}
