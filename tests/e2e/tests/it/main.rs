@@ -1,6 +1,7 @@
 //! End-to-end tests: the real app window, driven through tauri-driver.
 //! Run with `cargo test -p nexhina-e2e` (build the app first: `cargo build -p nexhina-studio`).
 
+mod a11y;
 mod account;
 mod chat;
 mod connection;
