@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the installable package: target/release/bundle/deb/nexhina-studio_<version>_amd64.deb
+# Builds the installable package: "target/release/bundle/deb/Nexhina Studio_<version>_amd64.deb"
+# (package name nexhina-studio)
 # (a size-tuned release build; about 15 minutes on 2 cores the first time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
