@@ -108,13 +108,11 @@ fn print_json(value: &serde_json::Value) -> Result<(), Error> {
     Ok(())
 }
 
-/// Credentials given for this run are kept in memory only, after the platform accepts them.
+/// Credentials given for this run are kept in memory only, after the platform accepts them;
+/// the ones `account login` saved stay in the keychain.
 async fn sign_in(studio: &Studio, credentials: Credentials) -> Result<(), Error> {
     match (credentials.access_token, credentials.user_id) {
-        (Some(token), Some(user_id)) => {
-            let input = AccountCredentialsInput { access_token: token, user_id, storage: KeyStorage::Memory };
-            studio.save_account_credentials(input).await.map(|_| ())
-        }
+        (Some(token), Some(user_id)) => studio.use_account_credentials_for_run(&token, user_id).await.map(|_| ()),
         (Some(_), None) => Err(Error::InvalidInput("Give --user-id with --access-token.".into())),
         _ => Ok(()),
     }

@@ -77,6 +77,12 @@ impl KeyStore {
         self.entry(account).ok()?.get_password().ok().map(|value| (value, KeySource::Keychain))
     }
 
+    /// Keeps a secret in this process's memory only, leaving any keychain entry as it is
+    /// (a credential given for one CLI run).
+    pub fn remember(&self, account: &str, value: &str) {
+        self.memory.lock().unwrap_or_else(|p| p.into_inner()).insert(account.to_string(), value.trim().to_string());
+    }
+
     /// Removes the key from memory and the keychain.
     pub fn forget(&self, account: &str) -> Result<()> {
         self.memory.lock().unwrap_or_else(|p| p.into_inner()).remove(account);

@@ -79,6 +79,18 @@ impl Studio {
         Ok(summary)
     }
 
+    /// Credentials for this run only (the CLI's `--access-token`/`--user-id`): checked with
+    /// the platform, kept in memory, and the saved ones left untouched.
+    pub async fn use_account_credentials_for_run(&self, access_token: &str, user_id: i64) -> Result<AccountSummary> {
+        let (client, _) = self.connect()?;
+        let access = AccessToken { token: access_token.trim().to_string(), user_id };
+        let unit = display_unit(&client).await;
+        let summary = summary(&AccountApi::new(&client, &access), &unit).await?;
+        self.keys.remember(&token_entry(client.base()), &access.token);
+        self.keys.remember(&user_entry(client.base()), &user_id.to_string());
+        Ok(summary)
+    }
+
     pub fn forget_account_credentials(&self) -> Result<()> {
         let base = self.account_base()?;
         self.keys.forget(&token_entry(&base))?;
