@@ -12,7 +12,7 @@ export const SHORTCUTS: { group: MessageKey; items: Shortcut[] }[] = [
   {
     group: 'shortcuts.group.app',
     items: [
-      { keys: ['Ctrl', '1…6'], label: 'shortcuts.openView' },
+      { keys: ['Ctrl', `1…${VIEWS.length}`], label: 'shortcuts.openView' },
       { keys: ['Ctrl', ','], label: 'shortcuts.openSettings' },
       { keys: ['?'], label: 'shortcuts.showSheet' },
       { keys: ['Esc'], label: 'shortcuts.close' },
