@@ -132,6 +132,18 @@ pub(super) fn safe_file_stem(title: &str) -> String {
     if stem.is_empty() { "conversation".into() } else { stem }
 }
 
+/// Where an export goes: the path asked for (its folder made), or a free name in Downloads.
+pub(super) fn export_path(out: Option<&Path>, title: &str, ext: &str) -> Result<PathBuf> {
+    let path = match out {
+        Some(path) => path.to_path_buf(),
+        None => free_path(&downloads_folder()?, &safe_file_stem(title), ext),
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    Ok(path)
+}
+
 pub(super) fn free_path(folder: &Path, stem: &str, ext: &str) -> PathBuf {
     let first = folder.join(format!("{stem}.{ext}"));
     if !first.exists() {

@@ -175,17 +175,7 @@ impl Studio {
             created_at: generation.created_at,
         };
         let (labelled, mime) = label_image(&bytes, &asset.mime, &label)?;
-        let path = match out {
-            Some(path) => path.to_path_buf(),
-            None => {
-                let folder = super::conversations::downloads_folder()?;
-                let stem = super::conversations::safe_file_stem(&generation.prompt);
-                super::conversations::free_path(&folder, &stem, crate::media::extension(mime))
-            }
-        };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
-        }
+        let path = super::conversations::export_path(out, &generation.prompt, crate::media::extension(mime))?;
         std::fs::write(&path, labelled)?;
         Ok(path)
     }

@@ -172,10 +172,7 @@ impl Studio {
         }
         let all_mp3 = clip.outputs.iter().all(|a| a.mime == "audio/mpeg");
         let extension = if clip.outputs.len() == 1 || all_mp3 { crate::media::extension(&clip.outputs[0].mime) } else { "wav" };
-        let target = match out {
-            Some(path) => path.to_path_buf(),
-            None => super::conversations::free_path(&super::conversations::downloads_folder()?, &super::conversations::safe_file_stem(&clip.prompt), extension),
-        };
+        let target = super::conversations::export_path(out, &clip.prompt, extension)?;
         if clip.outputs.len() == 1 || all_mp3 {
             let mut bytes = Vec::new();
             for asset in &clip.outputs {
@@ -284,10 +281,7 @@ impl Studio {
         let transcript = self.transcript(id)?;
         let (body, extension) = render_transcript(&transcript, format)?;
         let title = self.library.generation(id)?.prompt;
-        let target = match out {
-            Some(path) => path.to_path_buf(),
-            None => super::conversations::free_path(&super::conversations::downloads_folder()?, &super::conversations::safe_file_stem(&title), extension),
-        };
+        let target = super::conversations::export_path(out, &title, extension)?;
         std::fs::write(&target, body).map_err(|e| Error::Storage(format!("cannot write {}: {e}", target.display())))?;
         Ok(target)
     }

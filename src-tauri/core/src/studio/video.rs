@@ -203,17 +203,7 @@ impl Studio {
         let generation = self.library.generation(generation_id)?;
         let asset = video_output(&generation)?;
         let bytes = self.library.read_asset(asset)?;
-        let path = match out {
-            Some(path) => path.to_path_buf(),
-            None => {
-                let folder = super::conversations::downloads_folder()?;
-                let stem = super::conversations::safe_file_stem(&generation.prompt);
-                super::conversations::free_path(&folder, &stem, crate::media::extension(&asset.mime))
-            }
-        };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
-        }
+        let path = super::conversations::export_path(out, &generation.prompt, crate::media::extension(&asset.mime))?;
         std::fs::write(&path, bytes)?;
         Ok(path)
     }
