@@ -156,6 +156,22 @@ impl Library {
         Ok(())
     }
 
+    /// The stored vectors of `model` for these pieces, in the same order (`None` for a
+    /// piece no longer indexed with it).
+    pub fn embedding_vectors(&self, model: &str, keys: &[VectorKey]) -> Result<Vec<Option<Vec<f32>>>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT vector FROM embeddings WHERE source = ?1 AND item_id = ?2 AND chunk = ?3 AND model = ?4",
+        )?;
+        keys.iter()
+            .map(|k| {
+                let blob: Option<Vec<u8>> =
+                    stmt.query_row((k.source.as_str(), k.item_id, k.chunk as i64, model), |r| r.get(0)).optional()?;
+                Ok(blob.and_then(|b| from_blob(&b)))
+            })
+            .collect()
+    }
+
     /// Drops vectors of every model but `keep` (`None`: all of them).
     pub fn drop_embeddings_except(&self, keep: Option<&str>) -> Result<usize> {
         Ok(match keep {

@@ -304,7 +304,11 @@ impl Studio {
         if query_vector.len() != memory.index.dims() {
             return Err("The index was built with other dimensions; rebuild it (Library → Rebuild index).".into());
         }
-        let rows = memory.index.top_k(&query_vector, CANDIDATES * 3);
+        let rows = memory.index.top_k(&query_vector, CANDIDATES * 3, |rows| {
+            let keys: Vec<VectorKey> = rows.iter().map(|r| memory.index.keys()[*r]).collect();
+            // Unreadable now: the rows keep their half-precision scores.
+            self.library.embedding_vectors(model, &keys).unwrap_or_default()
+        });
         let mut hits = Vec::new();
         for (row, _) in rows {
             let key = memory.index.keys()[row];
