@@ -25,7 +25,7 @@ pub struct ChatArgs {
     images: Vec<PathBuf>,
     /// The message
     #[arg(required = true, num_args = 1.., value_name = "PROMPT")]
-    prompt: Vec<String>,
+    pub(crate) prompt: Vec<String>,
 }
 
 #[derive(Subcommand)]

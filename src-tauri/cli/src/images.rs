@@ -26,7 +26,7 @@ pub struct ImageArgs {
     mask: Option<PathBuf>,
     /// What to draw
     #[arg(required = true, num_args = 1.., value_name = "PROMPT")]
-    prompt: Vec<String>,
+    pub(crate) prompt: Vec<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

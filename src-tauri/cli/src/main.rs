@@ -42,6 +42,10 @@ struct Global {
     /// Machine-readable output
     #[arg(long, global = true)]
     json: bool,
+    /// With the moderation check on: send a prompt it flags all the same (the flagged
+    /// categories are printed first)
+    #[arg(long, global = true)]
+    send_anyway: bool,
 }
 
 #[derive(Subcommand)]
@@ -128,7 +132,7 @@ fn fail(e: &Error) -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), Error> {
-    let Global { base_url, api_key, data_dir, json } = cli.global;
+    let Global { base_url, api_key, data_dir, json, send_anyway } = cli.global;
     // A key given for this run is used as is and never stored; `config set-key` stores one.
     let keys = KeyStore::new(nexhina_core::secrets::KEYCHAIN_SERVICE, None);
     let options = StudioOptions {
@@ -138,6 +142,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
         ..StudioOptions::default()
     };
     let studio = std::sync::Arc::new(Studio::open(options, keys)?);
+    if let Some(prompt) = cli.command.prompt().filter(|_| send_anyway) {
+        search::send_anyway(&studio, &prompt).await?;
+    }
     match cli.command {
         Command::Account(args) => account::account(&studio, args, json).await,
         Command::Keys(args) => account::keys(&studio, args, json).await,
@@ -180,6 +187,19 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Config(ConfigCommand::ForgetKey) => {
             studio.forget_key()?;
             output::profile(&studio.profile_view()?, &studio.app_info()?, json)
+        }
+    }
+}
+
+impl Command {
+    /// The text a command sends to a model, which the moderation check reads.
+    fn prompt(&self) -> Option<String> {
+        match self {
+            Command::Chat(args) => Some(args.prompt.join(" ")),
+            Command::Image(args) => Some(args.prompt.join(" ")),
+            Command::Video(args) => Some(args.prompt.join(" ")),
+            Command::Speak(args) => Some(args.text.join(" ")),
+            _ => None,
         }
     }
 }

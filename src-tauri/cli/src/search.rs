@@ -186,3 +186,16 @@ fn print_status(s: &IndexStatus, as_json: bool) -> Result<(), Error> {
     }
     Ok(())
 }
+
+/// `--send-anyway`: checks the prompt now, and if the check flags it, says so with the
+/// categories and lets it through its one send.
+pub async fn send_anyway(studio: &Studio, prompt: &str) -> Result<(), Error> {
+    let Some(verdict) = studio.check_prompt(prompt).await? else { return Ok(()) };
+    if verdict.flagged {
+        let named: Vec<String> =
+            verdict.categories.iter().filter(|c| c.flagged).map(|c| format!("{} {:.2}", c.name, c.score)).collect();
+        eprintln!("note: the moderation check flagged this prompt ({}); sending it anyway", named.join(", "));
+        studio.send_anyway(prompt);
+    }
+    Ok(())
+}

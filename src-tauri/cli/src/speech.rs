@@ -29,7 +29,7 @@ pub struct SpeakArgs {
     out: Option<PathBuf>,
     /// What to say
     #[arg(required = true, num_args = 1.., value_name = "TEXT")]
-    text: Vec<String>,
+    pub(crate) text: Vec<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -35,7 +35,7 @@ pub struct VideoArgs {
     detach: bool,
     /// What to film
     #[arg(required = true, num_args = 1.., value_name = "PROMPT")]
-    prompt: Vec<String>,
+    pub(crate) prompt: Vec<String>,
 }
 
 pub async fn video(studio: &Arc<Studio>, args: VideoArgs, as_json: bool) -> Result<(), Error> {

@@ -530,4 +530,12 @@ async fn with_moderation_on_a_flagged_prompt_is_not_sent() {
     let err = stderr(&out);
     assert!(err.contains("flagged") && err.contains("violence"), "{err}");
     assert!(!sim.requests().iter().any(|r| r.path.starts_with("/v1/images")), "the prompt never left");
+
+    let out = run.run(&["--base-url", &sim.base_url(), "--api-key", "sk-demo", "--send-anyway", "image", "--size", "256x256", "a knight about to stab the dragon, blood on the snow"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("flagged this prompt (violence") && err.contains("sending it anyway"), "{err}");
+    assert_eq!(stdout(&out).lines().count(), 1, "one saved image path");
+    assert_eq!(sim.requests().iter().filter(|r| r.path.starts_with("/v1/moderations")).count(), 2, "checked once per run, not again at send");
+    assert_eq!(sim.requests().iter().filter(|r| r.path.starts_with("/v1/images")).count(), 1);
 }

@@ -7,6 +7,7 @@ import type { IpcError } from '../bindings/IpcError';
 import type { ModelInfo } from '../bindings/ModelInfo';
 import { galleryFor } from '../gallery/gallery.svelte';
 import * as ipc from '../ipc';
+import { moderation } from '../moderation/moderation.svelte';
 import { imageOptions, normalizeSize, parseExtra } from './options';
 
 const MODEL_KEY = 'nexhina.images.model';
@@ -189,6 +190,8 @@ export class ImagesForm {
     this.submitError = null;
     this.submitting = true;
     try {
+      // A flagged prompt that the user takes back to edit sends nothing.
+      if (!(await moderation.clear(built.request.prompt))) return false;
       await galleryFor('image').start((onEvent) => ipc.generateImages(built.request, onEvent));
       return true;
     } catch (error) {

@@ -11,6 +11,7 @@ import type { ModelInfo } from '../bindings/ModelInfo';
 import type { PlaybackState } from '../bindings/PlaybackState';
 import type { SpeechRequest } from '../bindings/SpeechRequest';
 import * as ipc from '../ipc';
+import { moderation } from '../moderation/moderation.svelte';
 
 export const VOICES = ['alloy', 'ash', 'ballad', 'coral', 'echo', 'fable', 'nova', 'onyx', 'sage', 'shimmer', 'verse'] as const;
 export const SPEECH_FORMATS = ['mp3', 'wav', 'flac', 'opus', 'aac', 'pcm'] as const;
@@ -185,6 +186,8 @@ export class SpeakForm {
     this.error = null;
     this.submitting = true;
     try {
+      // A flagged prompt that the user takes back to edit sends nothing.
+      if (!(await moderation.clear(built.request.text))) return false;
       await startClip((onEvent) => ipc.speak(built.request, true, onEvent));
       return true;
     } catch (error) {

@@ -11,6 +11,7 @@ import type { ModelInfo } from '../bindings/ModelInfo';
 import type { VideoRequest } from '../bindings/VideoRequest';
 import { cardOf, galleryFor, isRunning } from '../gallery/gallery.svelte';
 import * as ipc from '../ipc';
+import { moderation } from '../moderation/moderation.svelte';
 import { videoInput } from './input.svelte';
 
 const MODEL_KEY = 'nexhina.video.model';
@@ -178,6 +179,8 @@ export class VideoForm {
     this.submitError = null;
     this.submitting = true;
     try {
+      // A flagged prompt that the user takes back to edit sends nothing.
+      if (!(await moderation.clear(built.request.prompt))) return false;
       const card = await galleryFor('video').start((onEvent) =>
         ipc.generateVideo(built.request, (event) => {
           onEvent(event);
