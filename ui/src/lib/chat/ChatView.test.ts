@@ -12,6 +12,8 @@ import { setLanguage } from '../i18n/language.svelte';
 import * as ipc from '../ipc';
 import { chat } from './chat.svelte';
 import ChatView from './ChatView.svelte';
+import { app } from '../app.svelte';
+import { library } from '../library/library.svelte';
 import { clearMarkdownCache, renderStats } from './markdown';
 
 vi.mock('../ipc', async (importOriginal) => {
@@ -596,6 +598,23 @@ describe('ChatView', () => {
     expect(ipc.listMessages).toHaveBeenCalledWith(7, 103, null, 30);
     expect(screen.queryByTestId('search-palette')).not.toBeInTheDocument();
     await waitFor(() => expect(messageById(102).className).toContain('highlighted'));
+  });
+
+  it('the palette carries its query on to the Library, to search everything by meaning', async () => {
+    const user = userEvent.setup();
+    vi.mocked(ipc.searchMessages).mockResolvedValue([]);
+    render(ChatView);
+    await screen.findAllByTestId('conversation-item');
+    await user.keyboard('{Control>}k{/Control}');
+    const palette = await screen.findByTestId('search-palette');
+    await user.type(within(palette).getByTestId('search-input'), 'the sunset one with the boat');
+    const everything = await within(palette).findByTestId('search-everything');
+    expect(everything).toHaveTextContent('Search everything for “the sunset one with the boat”');
+    expect(everything).toHaveAttribute('aria-selected', 'true');
+    await user.keyboard('{Enter}');
+    expect(app.view).toBe('library');
+    expect(library.query).toBe('the sunset one with the boat');
+    app.open('chat');
   });
 
   it('loads the rest of a jump page that does not fill the view, and drops "Jump to latest"', async () => {

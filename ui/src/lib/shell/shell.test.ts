@@ -58,6 +58,17 @@ describe('global keys', () => {
     expect(app.view).toBe('settings');
   });
 
+  it('Ctrl+K outside Chat goes to the Library search; in Chat it is left to the palette', () => {
+    app.open('images');
+    handleGlobalKey(key({ key: 'k', ctrlKey: true }));
+    expect(app.view).toBe('library');
+    app.open('chat');
+    const inChat = key({ key: 'k', ctrlKey: true });
+    handleGlobalKey(inChat);
+    expect(app.view).toBe('chat');
+    expect(inChat.defaultPrevented).toBe(false);
+  });
+
   it('? opens the sheet, but is text while typing', () => {
     expect(handleGlobalKey(key({ key: '?' }))).toBe('open-sheet');
     expect(handleGlobalKey(key({ key: 'F1' }))).toBe('open-sheet');

@@ -14,6 +14,7 @@ export const SHORTCUTS: { group: MessageKey; items: Shortcut[] }[] = [
     items: [
       { keys: ['Ctrl', `1…${VIEWS.length}`], label: 'shortcuts.openView' },
       { keys: ['Ctrl', ','], label: 'shortcuts.openSettings' },
+      { keys: ['Ctrl', 'K'], label: 'shortcuts.searchLibrary' },
       { keys: ['?'], label: 'shortcuts.showSheet' },
       { keys: ['Esc'], label: 'shortcuts.close' },
       { keys: ['↑', '↓'], label: 'shortcuts.moveInRail' },
@@ -56,6 +57,14 @@ export function handleGlobalKey(event: KeyboardEvent): 'open-sheet' | null {
     if (!view) return null;
     event.preventDefault();
     app.open(view);
+    return null;
+  }
+  // In Chat, Ctrl+K opens its message search (which leads on to everything); elsewhere
+  // it goes to the Library's search box.
+  if (mod && !event.shiftKey && !event.altKey && event.key.toLowerCase() === 'k' && app.view !== 'chat') {
+    event.preventDefault();
+    app.open('library');
+    document.querySelector<HTMLInputElement>('[data-testid="library-view"] input[type="search"]')?.focus();
     return null;
   }
   if (mod && event.key === ',') {
