@@ -8,6 +8,8 @@ use nexhina_e2e::serde_json::{json, Value};
 use nexhina_e2e::{screenshot_dir, App};
 use nexhina_simulator::{SimConfig, Simulator};
 
+use crate::set_theme;
+
 /// The id of the key row named `name`, once the list shows it.
 async fn key_row(app: &App, name: &str) -> i64 {
     let script = "const row = document.querySelector(`[data-name=\"${arguments[0]}\"]`);\
@@ -20,10 +22,6 @@ async fn key_row(app: &App, name: &str) -> i64 {
         assert!(Instant::now() < deadline, "no key row named {name:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-async fn set_theme(app: &App, theme: &str) {
-    app.execute("document.documentElement.dataset.theme = arguments[0];", vec![json!(theme)]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,7 +14,7 @@ use nexhina_e2e::serde_json::{json, Value};
 use nexhina_e2e::{screenshot_dir, App, TIMEOUT};
 use nexhina_simulator::{SimConfig, Simulator};
 
-use crate::open_settings;
+use crate::{connect_to, open_settings};
 
 const ENTER: &str = "\u{E007}";
 const CONTROL: &str = "\u{E009}";
@@ -31,13 +31,7 @@ async fn simulator() -> Simulator {
 
 /// Points the app at `sim` through Settings (key in the keychain), then opens Chat.
 async fn connect(app: &App, sim: &Simulator) {
-    app.wait_for("demo-badge").await;
-    open_settings(app).await;
-    app.type_into("base-url", &format!("{}/v1", sim.base_url()))
-        .await;
-    app.type_into("api-key", "sk-demo").await;
-    app.click("save-profile").await;
-    app.wait_gone("demo-badge").await;
+    connect_to(app, sim).await;
     app.click("nav-chat").await;
     app.wait_for("view-chat").await;
 }

@@ -12,32 +12,12 @@ use nexhina_e2e::serde_json::{json, Value};
 use nexhina_e2e::{memory_kib, screenshot_dir, App, TIMEOUT};
 use nexhina_simulator::{FaultRule, SimConfig, Simulator};
 
-use crate::open_settings;
+use crate::{connect_to, open_settings, wait_js};
 
 const CARDS: &str = "[data-testid=\"gallery-card\"]";
 
 fn card(id: i64) -> String {
     format!("{CARDS}[data-id=\"{id}\"]")
-}
-
-/// Polls a script until it returns something other than null/false; returns that.
-async fn wait_js(app: &App, what: &str, script: &str, args: Vec<Value>) -> Value {
-    let deadline = Instant::now() + TIMEOUT;
-    let mut last = Value::Null;
-    loop {
-        let value = app.execute(script, args.clone()).await;
-        if !matches!(value, Value::Null | Value::Bool(false)) {
-            return value;
-        }
-        last = value;
-        if Instant::now() >= deadline {
-            panic!(
-                "timed out after {TIMEOUT:?} waiting for {what} (last: {last})\n--- page ---\n{:.1500}",
-                app.page_text().await
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// The cards in the grid, in page order: (id, status).
@@ -176,17 +156,6 @@ async fn generation(app: &App, id: i64) -> Value {
     app.invoke("get_generation", json!({ "id": id }))
         .await
         .unwrap_or_else(|e| panic!("get_generation({id}) failed: {e}"))
-}
-
-/// Settings → base URL and key of the test's simulator → Save, as a person connects.
-async fn connect_to(app: &App, sim: &Simulator) {
-    app.wait_for("demo-badge").await;
-    open_settings(app).await;
-    app.type_into("base-url", &format!("{}/v1", sim.base_url()))
-        .await;
-    app.type_into("api-key", "sk-demo").await;
-    app.click("save-profile").await;
-    app.wait_gone("demo-badge").await;
 }
 
 async fn open_images(app: &App) {

@@ -7,14 +7,18 @@ mod chat;
 mod connection;
 mod demo;
 mod images;
+mod library;
 mod privacy;
 mod profile;
 mod speech;
 mod tools;
 mod video;
 
+use std::time::{Duration, Instant};
+
 use nexhina_e2e::serde_json::{json, Value};
-use nexhina_e2e::App;
+use nexhina_e2e::{App, TIMEOUT};
+use nexhina_simulator::Simulator;
 
 /// Opens Settings from the navigation rail and waits for the page.
 pub async fn open_settings(app: &App) {
@@ -46,4 +50,40 @@ pub async fn group_heading(app: &App, kind: &str) -> String {
         Value::String(text) => text,
         _ => panic!("no heading {selector} in the page"),
     }
+}
+
+/// Polls a script until it returns something other than null/false; returns that.
+pub async fn wait_js(app: &App, what: &str, script: &str, args: Vec<Value>) -> Value {
+    let deadline = Instant::now() + TIMEOUT;
+    let mut last = Value::Null;
+    loop {
+        let value = app.execute(script, args.clone()).await;
+        if !matches!(value, Value::Null | Value::Bool(false)) {
+            return value;
+        }
+        last = value;
+        if Instant::now() >= deadline {
+            panic!(
+                "timed out after {TIMEOUT:?} waiting for {what} (last: {last})\n--- page ---\n{:.1500}",
+                app.page_text().await
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Settings → base URL and key of the test's simulator → Save, as a person connects.
+pub async fn connect_to(app: &App, sim: &Simulator) {
+    app.wait_for("demo-badge").await;
+    open_settings(app).await;
+    app.type_into("base-url", &format!("{}/v1", sim.base_url()))
+        .await;
+    app.type_into("api-key", "sk-demo").await;
+    app.click("save-profile").await;
+    app.wait_gone("demo-badge").await;
+}
+
+/// Switches the theme for a screenshot, as the Settings choice would.
+pub async fn set_theme(app: &App, theme: &str) {
+    app.execute("document.documentElement.dataset.theme = arguments[0];", vec![json!(theme)]).await;
 }

@@ -6,6 +6,8 @@ use nexhina_e2e::serde_json::{json, Value};
 use nexhina_e2e::{screenshot_dir, App};
 use nexhina_simulator::{FaultRule, SimConfig, Simulator};
 
+use crate::set_theme;
+
 /// Long enough for any wait below on a loaded 2-core machine; never a measure of speed.
 const JOB_TIMEOUT: Duration = Duration::from_secs(90);
 const POLL: Duration = Duration::from_millis(100);
@@ -122,14 +124,6 @@ fn fixture_duration() -> f64 {
         .trim()
         .parse()
         .unwrap_or_else(|_| panic!("ffprobe gave no duration for {}", clip.display()))
-}
-
-async fn set_theme(app: &App, theme: &str) {
-    app.execute(
-        "document.documentElement.dataset.theme = arguments[0];",
-        vec![json!(theme)],
-    )
-    .await;
 }
 
 /// Text-to-video jobs against the simulator: the progress bar moves, the app restarts

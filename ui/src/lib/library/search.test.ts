@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SearchResult } from '../bindings/SearchResult';
 import type { GalleryItem } from '../bindings/GalleryItem';
-import { clipLength, indexPercent, resultKey, snippetParts, targetOf } from './search';
+import { clipLength, indexPercent, pictureOf, resultKey, snippetParts, targetOf } from './search';
 
 const item = (id: number, kind: GalleryItem['kind']): GalleryItem => ({
   id,
@@ -65,6 +65,10 @@ describe('library search helpers', () => {
     expect(targetOf(result({ kind: 'video' }))).toBeNull();
     expect(resultKey(result({ message_id: 5 }))).toBe('m5');
     expect(resultKey(result({ kind: 'image', item: item(9, 'image') }))).toBe('g9');
+    const small = { ...item(9, 'image'), thumbnail_path: null, file_path: '/m/ab.png' };
+    expect(pictureOf(result({ kind: 'image', item: small }))).toBe('/m/ab.png');
+    expect(pictureOf(result({ kind: 'video', item: { ...item(3, 'video'), thumbnail_path: null, file_path: '/m/c.mp4' } }))).toBeNull();
+    expect(pictureOf(result({ message_id: 5 }))).toBeNull();
   });
 
   it('reports index progress only while something waits', () => {

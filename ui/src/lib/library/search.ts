@@ -51,6 +51,11 @@ export function targetOf(r: SearchResult): Target | null {
   return null;
 }
 
+/** The picture a result shows: its thumbnail, or a small image itself (no thumbnail is made for those). */
+export function pictureOf(r: SearchResult): string | null {
+  return r.item?.thumbnail_path ?? (r.kind === 'image' ? (r.item?.file_path ?? null) : null);
+}
+
 /** A stable key for a result in a keyed list. */
 export function resultKey(r: SearchResult): string {
   return r.message_id !== null ? `m${r.message_id}` : `g${r.item?.id ?? r.title}`;
