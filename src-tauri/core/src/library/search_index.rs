@@ -123,18 +123,22 @@ impl Library {
         )?)
     }
 
-    /// Stores every chunk's vector of one piece at once, so a piece is indexed or not.
-    pub fn store_embeddings(&self, source: Source, item_id: i64, model: &str, vectors: &[Vec<f32>]) -> Result<()> {
+    /// Stores the vectors of a batch of pieces (every chunk of each) in one transaction,
+    /// so a piece is indexed whole or not at all.
+    pub fn store_embeddings(&self, model: &str, pieces: &[(Source, i64, Vec<Vec<f32>>)]) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        tx.execute("DELETE FROM embeddings WHERE source = ?1 AND item_id = ?2", (source.as_str(), item_id))?;
         {
-            let mut stmt = tx.prepare_cached(
+            let mut clear = tx.prepare_cached("DELETE FROM embeddings WHERE source = ?1 AND item_id = ?2")?;
+            let mut insert = tx.prepare_cached(
                 "INSERT INTO embeddings (source, item_id, chunk, model, dims, vector, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
             let now = now_ms();
-            for (chunk, v) in vectors.iter().enumerate() {
-                stmt.execute((source.as_str(), item_id, chunk as i64, model, v.len() as i64, to_blob(v), now))?;
+            for (source, item_id, vectors) in pieces {
+                clear.execute((source.as_str(), item_id))?;
+                for (chunk, v) in vectors.iter().enumerate() {
+                    insert.execute((source.as_str(), item_id, chunk as i64, model, v.len() as i64, to_blob(v), now))?;
+                }
             }
         }
         tx.commit()?;

@@ -161,11 +161,12 @@ impl Studio {
             let inputs: Vec<String> = pieces.iter().flat_map(|(_, parts)| parts.iter().cloned()).collect();
             let vectors = embeddings::embed(&client, &model, &inputs).await?;
             let mut next = vectors.into_iter();
-            for (piece, parts) in &pieces {
-                let mine: Vec<Vec<f32>> = next.by_ref().take(parts.len()).collect();
-                dims = mine.first().map(|v| v.len() as u32);
-                self.library.store_embeddings(piece.source, piece.item_id, &model, &mine)?;
-            }
+            let stored: Vec<(Source, i64, Vec<Vec<f32>>)> = pieces
+                .iter()
+                .map(|(piece, parts)| (piece.source, piece.item_id, next.by_ref().take(parts.len()).collect()))
+                .collect();
+            dims = stored.last().and_then(|(_, _, v)| v.first()).map(|v| v.len() as u32).or(dims);
+            self.library.store_embeddings(&model, &stored)?;
             indexed += pieces.len() as u64;
             pending = pending.saturating_sub(pieces.len() as u64);
             progress(&IndexStatus { model: Some(model.clone()), dims, indexed, pending, building: true, ..Default::default() });
