@@ -235,7 +235,8 @@ fn plan_tool_calls(ctx: &Ctx, turn: &Turn, request: &Value) -> Vec<ToolCall> {
 }
 
 /// Words that name what a tool makes.
-const INTENTS: [(&str, &[&str]); 5] = [
+const INTENTS: [(&str, &[&str]); 6] = [
+    ("search_library", &["search my", "in my library", "find my"]),
     ("generate_image", &["draw", "picture of", "image of", "paint", "illustrat"]),
     ("edit_image", &["edit the image", "change the image", "edit it"]),
     ("generate_video", &["clip", "video", "animate"]),

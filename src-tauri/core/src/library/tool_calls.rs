@@ -72,7 +72,7 @@ pub(crate) fn view_of(message_id: i64, conversation_id: i64, call_id: &str, reco
         .as_object()
         .map(|map| {
             map.iter()
-                .filter(|(k, v)| !matches!(k.as_str(), "prompt" | "text") && !v.is_null())
+                .filter(|(k, v)| !matches!(k.as_str(), "prompt" | "text" | "query") && !v.is_null())
                 .map(|(k, v)| ToolParam { name: k.clone(), value: v.as_str().map_or_else(|| v.to_string(), str::to_string) })
                 .collect()
         })
@@ -84,7 +84,7 @@ pub(crate) fn view_of(message_id: i64, conversation_id: i64, call_id: &str, reco
         call_id: call_id.to_string(),
         name: record.name.clone(),
         kind: None,
-        prompt: text("prompt").or_else(|| text("text")),
+        prompt: text("prompt").or_else(|| text("text")).or_else(|| text("query")),
         model: record.model.clone(),
         params,
         state: record.state,

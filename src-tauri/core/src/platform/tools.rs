@@ -105,6 +105,7 @@ pub const EDIT_IMAGE: &str = "edit_image";
 pub const GENERATE_VIDEO: &str = "generate_video";
 pub const SPEAK: &str = "speak";
 pub const TRANSCRIBE: &str = "transcribe";
+pub const SEARCH_LIBRARY: &str = "search_library";
 
 pub const VOICES: [&str; 9] = ["alloy", "ash", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer"];
 
@@ -164,6 +165,19 @@ pub fn all_tools() -> Vec<ToolSpec> {
             parameters: object(
                 json!({ "audio_id": { "type": "integer", "minimum": 1, "description": "The audio's id; the latest attached audio when left out." } }),
                 &[],
+            ),
+        },
+        ToolSpec {
+            name: SEARCH_LIBRARY,
+            description: "Search the user's own library on this computer (past conversations, images, videos, speech clips and transcripts) by meaning and by words. \
+                          Use it to find something the user made or said before, e.g. \"the lighthouse picture from last week\".",
+            parameters: object(
+                json!({
+                    "query": { "type": "string", "minLength": 1, "maxLength": 500, "description": "What to look for, in the user's words." },
+                    "kind": { "type": "string", "enum": ["message", "image", "video", "speech", "transcript"], "description": "Only this kind of item." },
+                    "limit": { "type": "integer", "minimum": 1, "maximum": 10 },
+                }),
+                &["query"],
             ),
         },
     ]

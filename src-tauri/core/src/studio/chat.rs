@@ -314,7 +314,8 @@ impl Studio {
         let messages = self.request_messages(plan)?;
         let params: &ChatParams = &plan.conversation.params;
         let tools = if plan.continuing { Vec::new() } else { self.offered_tools(&plan.conversation, &plan.model).await };
-        let choice = crate::platform::tools::ToolChoice::Auto;
+        let after_person = plan.history.iter().rev().find(|m| m.id != plan.reply_id).is_some_and(|m| m.role == Role::User);
+        let choice = if after_person { self.tool_choice(&plan.conversation, &tools) } else { crate::platform::tools::ToolChoice::Auto };
         match params.transport {
             ChatTransport::ChatCompletions => {
                 let mut body = chat::request_body(&plan.model, &messages, params);

@@ -18,7 +18,7 @@ use crate::platform::chat::ChatMessage;
 use crate::platform::tools::{self, ToolCall, ToolSpec};
 use crate::types::{
     Conversation, GenerationEvent, GenerationKind, GenerationStatus, ImageRequest, MessageStatus, ModelKind, Role,
-    SpeechRequest, ToolAvailability, ToolCallState, ToolCallView, ToolSettings, TranscriptionRequest, TurnEvent,
+    SearchKind, SearchMode, SearchQuery, SpeechRequest, ToolAvailability, ToolCallState, ToolCallView, ToolSettings, TranscriptionRequest, TurnEvent,
     VideoRequest,
 };
 
@@ -85,6 +85,16 @@ fn video_size(aspect: Option<&str>) -> &'static str {
     }
 }
 
+fn kind_name(kind: SearchKind) -> &'static str {
+    match kind {
+        SearchKind::Message => "message",
+        SearchKind::Image => "image",
+        SearchKind::Video => "video",
+        SearchKind::Speech => "speech clip",
+        SearchKind::Transcript => "transcript",
+    }
+}
+
 fn finished(state: ToolCallState) -> bool {
     !matches!(state, ToolCallState::Pending | ToolCallState::Running)
 }
@@ -135,10 +145,25 @@ impl Studio {
         self.tool_availability(Some(conversation_id), None)
     }
 
-    /// Tools whose kind of model the platform has.
+    /// Tools whose kind of model the platform has, and the library search (local; by
+    /// words always, by meaning when an embedding model is set).
     fn tool_specs(&self) -> Vec<ToolSpec> {
         let models = self.tool_models();
-        tools::all_tools().into_iter().filter(|t| kind_of_tool(t.name).is_some_and(|k| models.contains_key(&k))).collect()
+        tools::all_tools()
+            .into_iter()
+            .filter(|t| t.name == tools::SEARCH_LIBRARY || kind_of_tool(t.name).is_some_and(|k| models.contains_key(&k)))
+            .collect()
+    }
+
+    /// The conversation's `tool_choice` for a reply to the person; a named tool that is
+    /// not offered (its kind of model is gone) falls back to letting the model decide.
+    pub(super) fn tool_choice(&self, conversation: &Conversation, offered: &[ToolSpec]) -> tools::ToolChoice {
+        match settings_of(conversation).choice.as_deref() {
+            Some("required") if !offered.is_empty() => tools::ToolChoice::Required,
+            Some("none") => tools::ToolChoice::None,
+            Some(name) if offered.iter().any(|t| t.name == name) => tools::ToolChoice::Named(name.to_string()),
+            _ => tools::ToolChoice::Auto,
+        }
     }
 
     pub(super) async fn offered_tools(&self, conversation: &Conversation, model: &str) -> Vec<ToolSpec> {
@@ -171,6 +196,10 @@ impl Studio {
                 error: None,
             };
             let checked = tools::validate(&call).and_then(|args| {
+                // A search makes nothing and costs nothing: no model, not counted.
+                if call.name == tools::SEARCH_LIBRARY {
+                    return Ok((args, None, Vec::new()));
+                }
                 let kind = kind_of_tool(&call.name).ok_or_else(|| format!("There is no tool named \"{}\".", call.name))?;
                 let model = models.get(&kind).cloned().ok_or_else(|| "The platform offers no model for this tool.".to_string())?;
                 let inputs = self.resolve_inputs(conversation.id, &call.name, &args)?;
@@ -181,12 +210,12 @@ impl Studio {
                     ));
                 }
                 used += 1;
-                Ok((args, model, inputs))
+                Ok((args, Some(model), inputs))
             });
             let content = match checked {
                 Ok((args, model, inputs)) => {
                     record.arguments = args;
-                    record.model = Some(model);
+                    record.model = model;
                     record.input_ids = inputs;
                     String::new()
                 }
@@ -239,8 +268,14 @@ impl Studio {
     pub(super) async fn settle_tool_calls(self: &Arc<Self>, reply_id: i64, sink: &TurnSink) -> Option<TurnPlan> {
         let calls = self.library.tool_calls_of(reply_id).ok()?;
         let conversation = self.library.conversation(calls.first()?.conversation_id).ok()?;
-        if settings_of(&conversation).auto_run {
-            let runs = calls.into_iter().filter(|c| c.record.state == ToolCallState::Pending).map(|c| self.run_tool(c, sink.clone()));
+        // Searching the person's own library only reads it: it runs without asking.
+        let auto_run = settings_of(&conversation).auto_run;
+        let runs: Vec<_> = calls
+            .into_iter()
+            .filter(|c| c.record.state == ToolCallState::Pending && (auto_run || c.record.name == tools::SEARCH_LIBRARY))
+            .map(|c| self.run_tool(c, sink.clone()))
+            .collect();
+        if !runs.is_empty() {
             futures_util::future::join_all(runs).await;
             sink(TurnEvent::Tools { reply_id });
         }
@@ -319,6 +354,9 @@ impl Studio {
     async fn run_tool_inner(self: &Arc<Self>, call: &mut StoredToolCall, sink: &TurnSink, reply_id: i64) -> Result<Option<String>> {
         let args = call.record.arguments.clone();
         let text = |k: &str| args.get(k).and_then(Value::as_str).unwrap_or_default().trim().to_string();
+        if call.record.name == tools::SEARCH_LIBRARY {
+            return self.search_for_model(&args, call.conversation_id).await.map(Some);
+        }
         let model = call.record.model.clone().ok_or_else(|| Error::InvalidInput("The platform offers no model for this tool.".into()))?;
         let progress_sink = {
             let sink = sink.clone();
@@ -458,5 +496,40 @@ impl Studio {
             return Ok(None);
         }
         Ok(Some(ChatMessage { images, ..ChatMessage::text(Role::User, "The images the tools made, for you to see.") }))
+    }
+
+    /// The search_library tool: the Library's search (both ways), written for the model.
+    /// The asking conversation is left out: the model has it already, and its newest
+    /// message (the question) would match itself.
+    async fn search_for_model(&self, args: &Value, conversation_id: i64) -> Result<String> {
+        let query = args.get("query").and_then(Value::as_str).unwrap_or_default().trim().to_string();
+        let kinds = args
+            .get("kind")
+            .and_then(|k| serde_json::from_value::<SearchKind>(k.clone()).ok())
+            .into_iter()
+            .collect();
+        let limit = args.get("limit").and_then(Value::as_u64).unwrap_or(5).clamp(1, 10) as u32;
+        let mut answer = self.search(&SearchQuery { query: query.clone(), mode: SearchMode::Both, kinds, limit: Some(limit + 20) }).await?;
+        answer.results.retain(|r| r.conversation_id != Some(conversation_id));
+        answer.results.truncate(limit as usize);
+        let mut out = if answer.results.is_empty() {
+            format!("Nothing in the user's library matches \"{query}\".")
+        } else {
+            format!("{} result(s) from the user's library for \"{query}\", best first:", answer.results.len())
+        };
+        for (i, r) in answer.results.iter().enumerate() {
+            let snippet: String = r.snippet.chars().filter(|c| !matches!(c, '\u{2}' | '\u{3}')).collect();
+            let day = crate::library::backups::day_of(r.created_at);
+            let what = match (r.kind, &r.item) {
+                (SearchKind::Message, _) => format!("message in the conversation \"{}\"", r.title),
+                (kind, Some(item)) => format!("{} {} made with {}", kind_name(kind), item.id, item.model),
+                (kind, None) => kind_name(kind).to_string(),
+            };
+            out += &format!("\n{}. [{what}, {day}] {snippet}", i + 1);
+        }
+        if let Some(why) = answer.meaning_unavailable {
+            out += &format!("\n(Matched by words only: {why})");
+        }
+        Ok(out)
     }
 }

@@ -64,6 +64,11 @@ ipc_type! {
         /// At most this many generations through tools in the conversation.
         #[serde(default = "default_limit")]
         pub max_generations: u32,
+        /// `tool_choice` for a reply to the person: `None` lets the model decide,
+        /// `"required"` makes it call a tool, a tool's name makes it call that one.
+        /// Replies to tool results always let the model decide, or it would never stop.
+        #[serde(default)]
+        pub choice: Option<String>,
     }
 }
 
@@ -73,7 +78,7 @@ fn default_limit() -> u32 {
 
 impl Default for ToolSettings {
     fn default() -> Self {
-        ToolSettings { enabled: None, auto_run: false, max_generations: default_limit() }
+        ToolSettings { enabled: None, auto_run: false, max_generations: default_limit(), choice: None }
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use nexhina_core::secrets::KeyStore;
 use nexhina_core::studio::PollSchedule;
 use nexhina_core::types::{
-    ChatParams, ChatTransport, ConversationPatch, GenerationKind, GenerationStatus, MessageStatus, Role, SendRequest,
+    ChatParams, ChatTransport, ConversationPatch, GenerationKind, GenerationStatus, ImageRequest, MessageStatus, Role, SendRequest,
     ToolCallState, ToolSettings, TurnEvent,
 };
 use nexhina_core::{DemoPlatform, Studio, StudioOptions, TurnSink};
@@ -163,6 +163,52 @@ async fn parallel_calls_run_without_asking_and_the_model_answers_once() {
 }
 
 #[tokio::test]
+async fn a_library_search_runs_without_asking_and_the_model_reads_what_it_found() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let studio = open(dir.path(), &sim.base_url());
+    for prompt in ["golden hour over a sailing harbour", "a steaming bowl of ramen with chopsticks"] {
+        let request = ImageRequest {
+            model: "gpt-image-1".into(),
+            prompt: prompt.into(),
+            size: Some("256x256".into()),
+            n: Some(1),
+            quality: None,
+            style: None,
+            extra: None,
+            input_asset_ids: vec![],
+            mask_asset_id: None,
+            parent_generation_id: None,
+        };
+        let (_, task) = studio.generate_images(request, Arc::new(|_| {})).unwrap();
+        task.await.unwrap();
+    }
+    let mut settings = studio.search_settings().unwrap();
+    settings.embedding_model = Some("text-embedding-3-small".into());
+    studio.save_search_settings(settings).unwrap();
+    studio.build_index(&(Arc::new(|_: &_| {}) as nexhina_core::IndexSink)).await.unwrap();
+
+    // Asking first is the default, but a search only reads the library: it runs at once.
+    let cid = conversation(&studio, ChatTransport::ChatCompletions, ToolSettings::default());
+    let (_, task) = studio.send_message(ask(cid, "Search my library for the sunset one with the boat"), recorder().0).unwrap();
+    let outcome = task.await;
+    assert_eq!(outcome.status, MessageStatus::Complete);
+    assert!(outcome.pending_tools.is_empty());
+    let messages = studio.list_messages(cid, None, None, 100).unwrap().items;
+    let card = messages.iter().find_map(|m| m.tool.clone()).expect("a tool card");
+    assert_eq!((card.name.as_str(), card.state), ("search_library", ToolCallState::Done));
+    assert!(card.model.is_none() && card.generation_id.is_none(), "a search makes nothing");
+    let result = card.result.unwrap();
+    let first = result.lines().nth(1).unwrap_or_default();
+    assert!(first.starts_with("1. [image ") && first.contains("golden hour over a sailing harbour"), "{result}");
+    assert!(last_reply(&studio, cid).content.contains("The tool returned"));
+    let follow_up = chat_requests(&sim).into_iter().last().unwrap();
+    let told = follow_up["messages"].as_array().unwrap().iter().any(|m| m["role"] == "tool" && m["content"].as_str().unwrap_or_default().contains("sailing harbour"));
+    assert!(told, "the model reads what was found");
+    assert_eq!(studio.tool_availability(Some(cid), None).unwrap().used, 0, "searches do not count against the limit");
+}
+
+#[tokio::test]
 async fn invalid_arguments_go_back_to_the_model_and_the_turn_goes_on() {
     let sim = sim().await;
     let dir = tempfile::tempdir().unwrap();
@@ -234,7 +280,7 @@ async fn the_spending_limit_stops_calls_and_models_without_tools_get_none() {
     let sim = sim().await;
     let dir = tempfile::tempdir().unwrap();
     let studio = open(dir.path(), &sim.base_url());
-    let cid = conversation(&studio, ChatTransport::ChatCompletions, ToolSettings { auto_run: true, max_generations: 1, enabled: None });
+    let cid = conversation(&studio, ChatTransport::ChatCompletions, ToolSettings { auto_run: true, max_generations: 1, ..ToolSettings::default() });
     let (_, task) = studio.send_message(ask(cid, "Draw a lighthouse and read aloud its name"), recorder().0).unwrap();
     task.await;
     let cards: Vec<_> = studio.list_messages(cid, None, None, 100).unwrap().items.into_iter().filter_map(|m| m.tool).collect();
@@ -251,6 +297,34 @@ async fn the_spending_limit_stops_calls_and_models_without_tools_get_none() {
         task.await;
     }
     assert!(chat_requests(&sim).iter().all(|r| r.get("tools").is_none()), "an unknown model gets no tools");
+}
+
+#[tokio::test]
+async fn the_conversations_tool_choice_applies_to_replies_to_the_person_only() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let studio = open(dir.path(), &sim.base_url());
+    let settings = ToolSettings { auto_run: true, choice: Some("speak".into()), ..ToolSettings::default() };
+    let cid = conversation(&studio, ChatTransport::ChatCompletions, settings);
+    let (_, task) = studio.send_message(ask(cid, "Good morning, how are you?"), recorder().0).unwrap();
+    assert_eq!(task.await.status, MessageStatus::Complete);
+    let sent = chat_requests(&sim);
+    assert_eq!(sent[0]["tool_choice"], serde_json::json!({ "type": "function", "function": { "name": "speak" } }));
+    assert_eq!(sent.last().unwrap()["tool_choice"], "auto", "the reply to the tool's result may stop calling tools");
+    let cards: Vec<_> = studio.list_messages(cid, None, None, 100).unwrap().items.into_iter().filter_map(|m| m.tool).collect();
+    assert_eq!(cards.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["speak"], "the model had to speak");
+
+    // A tool whose model the platform no longer has falls back to letting the model decide.
+    let other = conversation(&studio, ChatTransport::ChatCompletions, ToolSettings { choice: Some("paint_wall".into()), ..auto() });
+    sim.clear();
+    let (_, task) = studio.send_message(ask(other, "Hello"), recorder().0).unwrap();
+    task.await;
+    assert_eq!(chat_requests(&sim)[0]["tool_choice"], "auto");
+    studio.set_tool_settings(other, ToolSettings { choice: Some("required".into()), ..auto() }).unwrap();
+    sim.clear();
+    let (_, task) = studio.send_message(ask(other, "Hello again"), recorder().0).unwrap();
+    task.await;
+    assert_eq!(chat_requests(&sim)[0]["tool_choice"], "required");
 }
 
 #[tokio::test]

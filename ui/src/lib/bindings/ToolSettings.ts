@@ -15,4 +15,10 @@ auto_run: boolean,
 /**
  * At most this many generations through tools in the conversation.
  */
-max_generations: number, };
+max_generations: number, 
+/**
+ * `tool_choice` for a reply to the person: `None` lets the model decide,
+ * `"required"` makes it call a tool, a tool's name makes it call that one.
+ * Replies to tool results always let the model decide, or it would never stop.
+ */
+choice: string | null, };

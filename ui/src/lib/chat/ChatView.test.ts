@@ -35,6 +35,7 @@ vi.mock('../ipc', async (importOriginal) => {
     attachFile: vi.fn(),
     attachBytes: vi.fn(),
     searchMessages: vi.fn(),
+    toolAvailability: vi.fn(),
     exportConversation: vi.fn(),
     fileSrc: vi.fn((path: string) => `asset://localhost${path}`),
     onFileDrop: vi.fn(async () => () => {}),
@@ -140,6 +141,13 @@ beforeEach(() => {
   vi.mocked(ipc.getConversation).mockImplementation(async (id) => conversation(id));
   vi.mocked(ipc.listMessages).mockResolvedValue({ items: history, before_cursor: null, after_cursor: null });
   vi.mocked(ipc.stopReply).mockResolvedValue(null);
+  vi.mocked(ipc.toolAvailability).mockResolvedValue({
+    offered: true,
+    model_unsupported: false,
+    tools: ['generate_image', 'speak', 'search_library'],
+    used: 2,
+    settings: { enabled: null, auto_run: false, max_generations: 10, choice: null },
+  });
 });
 
 describe('ChatView', () => {
@@ -463,10 +471,52 @@ describe('ChatView', () => {
       title: null,
       model: null,
       system_prompt: 'Answer briefly.',
-      params: { temperature: 0.4, top_p: null, max_tokens: 512, transport: 'responses' },
+      params: {
+        temperature: 0.4,
+        top_p: null,
+        max_tokens: 512,
+        transport: 'responses',
+        tools: { enabled: null, auto_run: false, max_generations: 10, choice: null },
+      },
       pinned: null,
     });
     await waitFor(() => expect(screen.queryByTestId('chat-settings-panel')).not.toBeInTheDocument());
+  });
+
+  it('sets how the conversation uses tools: offered, what the model must do, the limit, asking first', async () => {
+    const user = userEvent.setup();
+    vi.mocked(ipc.updateConversation).mockImplementation(async (id, patch) =>
+      conversation(id, { params: patch.params ?? undefined }),
+    );
+    render(ChatView);
+    await openConversation(user);
+    await user.click(screen.getByTestId('chat-settings'));
+    expect(await screen.findByTestId('tools-used')).toHaveTextContent('2 so far');
+    const choice = screen.getByTestId('tools-choice');
+    expect(within(choice).getAllByRole('option').map((o) => o.textContent)).toEqual([
+      'Decide whether to use a tool',
+      'Always use a tool when you write',
+      'Always use: Create an image',
+      'Always use: Read aloud',
+      'Always use: Search your library',
+    ]);
+    await user.selectOptions(screen.getByTestId('tools-offer'), 'on');
+    await user.selectOptions(choice, 'speak');
+    await user.clear(screen.getByTestId('tools-limit'));
+    await user.type(screen.getByTestId('tools-limit'), '3');
+    await user.click(screen.getByTestId('tools-auto-run'));
+    await user.click(screen.getByTestId('save-chat-settings'));
+    expect(ipc.updateConversation).toHaveBeenCalledWith(7, expect.objectContaining({
+      params: expect.objectContaining({ tools: { enabled: true, auto_run: true, max_generations: 3, choice: 'speak' } }),
+    }));
+
+    vi.mocked(ipc.updateConversation).mockClear();
+    await user.click(screen.getByTestId('chat-settings'));
+    await user.clear(screen.getByTestId('tools-limit'));
+    await user.type(screen.getByTestId('tools-limit'), '2.5');
+    await user.click(screen.getByTestId('save-chat-settings'));
+    expect(await screen.findByTestId('chat-settings-error')).toHaveTextContent('whole number of generations');
+    expect(ipc.updateConversation).not.toHaveBeenCalled();
   });
 
   it('rejects an out-of-range temperature without saving', async () => {

@@ -17,6 +17,8 @@ export function toolTitleKey(name: string): MessageKey {
       return 'tools.speak';
     case 'transcribe':
       return 'tools.transcribe';
+    case 'search_library':
+      return 'tools.searchLibrary';
     default:
       return 'tools.unknown';
   }
