@@ -43,6 +43,7 @@ const COMMANDS: &[&str] = &[
     "continue_reply",
     "tool_call",
     "answer_tool_call",
+    "stop_tool_call",
     "tool_availability",
     "set_tool_settings",
     "attach_file",

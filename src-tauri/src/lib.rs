@@ -105,6 +105,7 @@ pub fn run() {
             commands::continue_reply,
             commands::tool_call,
             commands::answer_tool_call,
+            commands::stop_tool_call,
             commands::tool_availability,
             commands::set_tool_settings,
             commands::attach_file,

@@ -25,6 +25,12 @@ pub fn answer_tool_call(state: State<'_, AppState>, message_id: i64, run: bool, 
     Ok(view)
 }
 
+/// Stops a running call; the model is told, and goes on.
+#[tauri::command]
+pub fn stop_tool_call(state: State<'_, AppState>, message_id: i64) -> CommandResult<ToolCallView> {
+    Ok(state.studio.stop_tool_call(message_id)?)
+}
+
 #[tauri::command]
 pub fn tool_availability(state: State<'_, AppState>, conversation_id: Option<i64>, model: Option<String>) -> CommandResult<ToolAvailability> {
     Ok(state.studio.tool_availability(conversation_id, model.as_deref())?)

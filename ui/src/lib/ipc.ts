@@ -300,6 +300,19 @@ export function answerToolCall(
   return call<import('./bindings/ToolCallView').ToolCallView>('answer_tool_call', { messageId, run, onEvent: turnChannel(onEvent) });
 }
 
+/** Stops a running call; the model is told and goes on (its reply streams to the turn). */
+export function stopToolCall(messageId: number): Promise<import('./bindings/ToolCallView').ToolCallView> {
+  return call<import('./bindings/ToolCallView').ToolCallView>('stop_tool_call', { messageId });
+}
+
+/**
+ * Replies that follow tool results with no window waiting for them (a video job that
+ * ended after a restart). Resolves to the function that stops listening.
+ */
+export function onToolTurnEvent(handler: (event: TurnEvent) => void): Promise<() => void> {
+  return listenTo<TurnEvent>('tool-turn-event', handler);
+}
+
 export function toolAvailability(
   conversationId: number | null,
   model: string | null,

@@ -70,17 +70,17 @@ impl RunningTurns {
         }
     }
 
-    fn start(&self, reply_id: i64) -> CancellationToken {
+    pub(super) fn start(&self, reply_id: i64) -> CancellationToken {
         let token = CancellationToken::new();
         self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(reply_id, token.clone());
         token
     }
 
-    fn end(&self, reply_id: i64) {
+    pub(super) fn end(&self, reply_id: i64) {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&reply_id);
     }
 
-    fn cancel(&self, reply_id: i64) -> bool {
+    pub(super) fn cancel(&self, reply_id: i64) -> bool {
         match self.0.lock().unwrap_or_else(|p| p.into_inner()).get(&reply_id) {
             Some(token) => {
                 token.cancel();

@@ -295,6 +295,25 @@ impl Studio {
         self.reply_plan(conversation, model).ok()
     }
 
+    /// Stops a running call: the image or speech request is dropped, a video job is
+    /// cancelled (its end then answers the call, and the model goes on).
+    pub fn stop_tool_call(&self, message_id: i64) -> Result<ToolCallView> {
+        let stored = self.library.tool_call(message_id)?;
+        if stored.record.state == ToolCallState::Running && !self.running.cancel(message_id) {
+            match stored.record.generation_id {
+                Some(generation_id) if stored.record.name == tools::GENERATE_VIDEO => self.cancel_video(generation_id)?,
+                _ => {
+                    // Not running in this process (it was cut off by a crash): settle it.
+                    let mut record = stored.record.clone();
+                    record.state = ToolCallState::Failed;
+                    record.error = Some("Stopped by you.".into());
+                    self.library.update_tool_call(message_id, &record, Some("Error: the user stopped this call before it finished."))?;
+                }
+            }
+        }
+        self.tool_call_view(message_id)
+    }
+
     /// Confirms (runs) or declines a call. Resolves at once; the task runs the tool and,
     /// when it was the last call waiting, streams the model's next reply to `sink`.
     pub fn answer_tool_call(self: &Arc<Self>, message_id: i64, run: bool, sink: TurnSink) -> Result<(ToolCallView, TurnTask)> {
@@ -336,7 +355,24 @@ impl Studio {
         let reply_id = call.reply_id;
         call.record.state = ToolCallState::Running;
         let _ = self.library.update_tool_call(call.message_id, &call.record, None);
-        match self.run_tool_inner(&mut call, &sink, reply_id).await {
+        // The card's Stop cancels this token (message ids never collide with a reply's).
+        let stop = self.running.start(call.message_id);
+        let ran = tokio::select! {
+            ran = self.run_tool_inner(&mut call, &sink, reply_id) => Some(ran),
+            _ = stop.cancelled() => None,
+        };
+        self.running.end(call.message_id);
+        let Some(ran) = ran else {
+            // Dropping the run aborted its request; the generation says it was cancelled.
+            if let Some(generation_id) = call.record.generation_id {
+                let _ = self.library.fail_generation(generation_id, GenerationStatus::Cancelled, None);
+            }
+            call.record.state = ToolCallState::Failed;
+            call.record.error = Some("Stopped by you.".into());
+            let _ = self.library.update_tool_call(call.message_id, &call.record, Some("Error: the user stopped this call before it finished."));
+            return;
+        };
+        match ran {
             Ok(Some(result)) => {
                 call.record.state = ToolCallState::Done;
                 let _ = self.library.update_tool_call(call.message_id, &call.record, Some(&result));

@@ -13,7 +13,7 @@ use nexhina_core::types::{
     ToolCallState, ToolSettings, TurnEvent,
 };
 use nexhina_core::{DemoPlatform, Studio, StudioOptions, TurnSink};
-use nexhina_simulator::{SimConfig, Simulator};
+use nexhina_simulator::{FaultRule, SimConfig, Simulator};
 
 use crate::{quick_retry, KEY};
 
@@ -229,6 +229,35 @@ async fn invalid_arguments_go_back_to_the_model_and_the_turn_goes_on() {
     let reply = last_reply(&studio, cid);
     assert!(reply.content.contains("The tool returned: Error:"), "{}", reply.content);
     assert_eq!(studio.gallery(&Default::default(), None, 10).unwrap().items.len(), 0, "nothing was generated");
+}
+
+#[tokio::test]
+async fn stopping_a_running_call_cancels_its_generation_and_the_model_is_told() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let studio = open(dir.path(), &sim.base_url());
+    let cid = conversation(&studio, ChatTransport::ChatCompletions, ToolSettings::default());
+    let (_, task) = studio.send_message(ask(cid, "Draw a lighthouse in a storm"), recorder().0).unwrap();
+    let tool_id = task.await.pending_tools[0];
+    sim.push_fault(FaultRule { path_prefix: "/v1/images/generations".into(), fault: "stall:20000".parse().unwrap(), times: 1 });
+    let (_, task) = studio.answer_tool_call(tool_id, true, recorder().0).unwrap();
+    let task = tokio::spawn(task);
+    let started = std::time::Instant::now();
+    while studio.tool_call_view(tool_id).unwrap().generation_id.is_none() {
+        assert!(started.elapsed() < Duration::from_secs(10), "the image never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let card = studio.stop_tool_call(tool_id).unwrap();
+    let outcome = tokio::time::timeout(Duration::from_secs(10), task).await.expect("Stop ends the run at once").unwrap();
+    assert_eq!(outcome.status, MessageStatus::Complete);
+    let card = if card.state == ToolCallState::Running { studio.tool_call_view(tool_id).unwrap() } else { card };
+    assert_eq!((card.state, card.error.as_deref()), (ToolCallState::Failed, Some("Stopped by you.")));
+    let generation = studio.generation(card.generation_id.unwrap()).unwrap();
+    assert_eq!(generation.status, GenerationStatus::Cancelled);
+    let follow_up = chat_requests(&sim).into_iter().last().unwrap();
+    let told = follow_up["messages"].as_array().unwrap().iter().any(|m| m["role"] == "tool" && m["content"].as_str().unwrap_or_default().contains("stopped"));
+    assert!(told, "the model hears that the person stopped it");
+    assert!(studio.stop_tool_call(tool_id).is_ok(), "stopping twice is harmless");
 }
 
 #[tokio::test]

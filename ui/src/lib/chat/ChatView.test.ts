@@ -36,6 +36,7 @@ vi.mock('../ipc', async (importOriginal) => {
     attachBytes: vi.fn(),
     searchMessages: vi.fn(),
     toolAvailability: vi.fn(),
+    onToolTurnEvent: vi.fn(),
     exportConversation: vi.fn(),
     fileSrc: vi.fn((path: string) => `asset://localhost${path}`),
     onFileDrop: vi.fn(async () => () => {}),
@@ -481,6 +482,30 @@ describe('ChatView', () => {
       pinned: null,
     });
     await waitFor(() => expect(screen.queryByTestId('chat-settings-panel')).not.toBeInTheDocument());
+  });
+
+  it('follows a reply that comes after tool results with no turn waiting (a job that ended after a restart)', async () => {
+    const user = userEvent.setup();
+    let emit: (event: TurnEvent) => void = () => {};
+    vi.mocked(ipc.onToolTurnEvent).mockImplementation(async (handler) => {
+      emit = handler;
+      return () => {};
+    });
+    render(ChatView);
+    await chat.listenForTools();
+    await openConversation(user);
+    const next = message(103, 'assistant', '', { status: 'streaming' });
+    vi.mocked(ipc.listMessages).mockResolvedValue({ items: [...history, next], before_cursor: null, after_cursor: null });
+    vi.mocked(ipc.listMessages).mockClear();
+
+    emit({ kind: 'tools', reply_id: 102 });
+    await waitFor(() => expect(ipc.listMessages).toHaveBeenCalledWith(7, null, null, expect.any(Number)));
+    emit({ kind: 'next_reply', reply_id: 103 });
+    await waitFor(() => expect(messageById(103)).toBeInTheDocument());
+    emit({ kind: 'delta', content: 'The clip is ready: ', reasoning: '' });
+    emit({ kind: 'delta', content: 'a lighthouse at night.', reasoning: '' });
+    emit({ kind: 'finished', status: 'complete', error: null, code: null });
+    await waitFor(() => expect(messageById(103)).toHaveTextContent('The clip is ready: a lighthouse at night.'));
   });
 
   it('sets how the conversation uses tools: offered, what the model must do, the limit, asking first', async () => {

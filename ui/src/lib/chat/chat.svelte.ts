@@ -772,6 +772,50 @@ export class ChatStore {
     if (this.currentId === cid) await this.loadLatest();
   }
 
+  /** Stops a running tool call; the model is told and its reply follows in the same turn. */
+  async stopToolCall(messageId: number): Promise<void> {
+    const cid = this.currentId;
+    this.actionError = null;
+    try {
+      await ipc.stopToolCall(messageId);
+    } catch (error) {
+      this.actionError = ipc.toIpcError(error);
+    }
+    if (cid !== null && this.currentId === cid && this.afterCursor === null) await this.loadLatest();
+  }
+
+  /**
+   * Follows replies that come after tool results with no window waiting for them (a video
+   * job that ended after a restart): the same events as a turn, announced app-wide.
+   * Their conversation is the one whose messages hold the reply that made the calls.
+   */
+  async listenForTools(): Promise<void> {
+    if (this.toolListener) return;
+    this.toolListener = true;
+    try {
+      await ipc.onToolTurnEvent((event) => this.onBackgroundEvent(event));
+    } catch {
+      this.toolListener = false;
+    }
+  }
+
+  private toolListener = false;
+  private background: Turn | null = null;
+
+  private onBackgroundEvent(event: TurnEvent): void {
+    if (event.kind === 'tools') {
+      const here = this.currentId !== null && this.messages.some((m) => m.id === event.reply_id);
+      const cid = here ? this.currentId : (this.background?.conversationId ?? null);
+      this.background = { conversationId: cid, replyId: null, pending: [], content: '', reasoning: '', usage: null, stopRequested: false };
+      this.onToolEvent(this.background, event);
+    } else if (event.kind === 'next_reply') {
+      if (this.background) this.onToolEvent(this.background, event);
+    } else if (this.background && this.background.replyId !== null) {
+      this.apply(this.background, event);
+      if (event.kind === 'finished') this.background = null;
+    }
+  }
+
   dismissNotice(): void {
     this.notice = null;
   }

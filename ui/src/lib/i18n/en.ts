@@ -193,6 +193,7 @@ export const en = {
   'tools.state.invalid': 'Not run',
   'tools.confirm': 'Run it',
   'tools.decline': 'Decline',
+  'tools.stop': 'Stop',
   'tools.autoRun': 'Run tools in this chat without asking',
   'tools.input': 'Input',
   'tools.cost': 'Cost: {cost}',

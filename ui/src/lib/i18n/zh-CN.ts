@@ -194,6 +194,7 @@ export const zhCN: Record<MessageKey, string> = {
   'tools.state.invalid': '未运行',
   'tools.confirm': '运行',
   'tools.decline': '拒绝',
+  'tools.stop': '停止',
   'tools.autoRun': '本对话中的工具无需询问直接运行',
   'tools.input': '输入',
   'tools.cost': '费用：{cost}',
