@@ -8,6 +8,7 @@ mod connection;
 mod demo;
 mod images;
 mod library;
+mod offline;
 mod privacy;
 mod profile;
 mod speech;

@@ -17,6 +17,15 @@ describe('ErrorBox', () => {
     expect(box).toHaveAttribute('data-offline', 'true');
   });
 
+  it('says "offline" even where the caller names what failed', () => {
+    render(ErrorBox, {
+      error: { code: 'network', message: 'Could not reach the platform', request_id: null },
+      title: 'The reply failed',
+      testid: 'e',
+    });
+    expect(screen.getByTestId('e')).toHaveTextContent('Offline — the platform cannot be reached');
+  });
+
   it('adds the offline hint to a gateway that does not answer', () => {
     render(ErrorBox, {
       error: { code: 'gateway_down', message: 'The gateway is down (502)', request_id: 'req_1' },

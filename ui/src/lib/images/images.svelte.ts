@@ -89,6 +89,12 @@ export class ImagesForm {
   }
 
   async loadModels(): Promise<void> {
+    // The last model used works at once: the list can take a few seconds (offline, its
+    // request is retried before the cached list answers).
+    if (this.model === null) {
+      const saved = remembered(MODEL_KEY);
+      if (saved !== null) this.selectModel(saved);
+    }
     this.modelsError = null;
     try {
       this.models = await ipc.listModels();
