@@ -94,6 +94,10 @@ pub enum Error {
     /// The moderation pre-check flagged a prompt; it was not sent.
     #[error("The moderation check flagged this prompt ({0}); it was not sent.")]
     Flagged(String),
+
+    /// The person stopped long work (an export or import); the text says what was left.
+    #[error("{0}")]
+    Cancelled(String),
 }
 
 fn rate_limited_text(retry_after: Option<Duration>) -> String {
@@ -139,6 +143,7 @@ impl Error {
             Error::Storage(_) => "storage",
             Error::Internal(_) => "internal",
             Error::Flagged(_) => "flagged",
+            Error::Cancelled(_) => "cancelled",
         }
     }
 

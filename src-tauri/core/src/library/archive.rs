@@ -237,7 +237,7 @@ impl ArchiveReader {
     pub fn verify(&mut self, manifest: &Manifest, cancelled: &dyn Fn() -> bool) -> Result<()> {
         for (name, sum) in &manifest.files {
             if cancelled() {
-                return Err(Error::InvalidInput("The import was cancelled; nothing was changed.".into()));
+                return Err(cancelled_import());
             }
             if !allowed_entry(name) {
                 return Err(damaged(format!("it lists an unexpected file {name:?}")));
@@ -295,6 +295,10 @@ pub fn allowed_entry(name: &str) -> bool {
 
 pub fn damaged(why: String) -> Error {
     Error::InvalidInput(format!("The archive is damaged and was not imported ({why}). Nothing was changed."))
+}
+
+pub fn cancelled_import() -> Error {
+    Error::Cancelled("The import was cancelled; nothing was changed.".into())
 }
 
 fn zip_error(e: zip::result::ZipError) -> Error {

@@ -14,7 +14,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::archive::{damaged, ArchiveReader, ArchiveWriter, Manifest, FORMAT, FORMAT_VERSION};
+use super::archive::{cancelled_import, damaged, ArchiveReader, ArchiveWriter, Manifest, FORMAT, FORMAT_VERSION};
 use super::{now_ms, Library};
 use crate::error::{Error, Result};
 use crate::media::{file_name, thumbnail_name, MEDIA_DIR};
@@ -263,7 +263,7 @@ impl Steps<'_> {
 }
 
 fn cancelled_export() -> Error {
-    Error::InvalidInput("The export was cancelled; no archive was left behind.".into())
+    Error::Cancelled("The export was cancelled; no archive was left behind.".into())
 }
 
 impl Library {
@@ -669,7 +669,7 @@ impl Library {
         })?;
 
         if (steps.cancelled)() {
-            return Err(Error::InvalidInput("The import was cancelled; nothing was changed.".into()));
+            return Err(cancelled_import());
         }
         tx.commit()?;
         Ok(report)
@@ -765,7 +765,7 @@ fn read_lines<T: serde::de::DeserializeOwned>(
             steps.done += 1;
             if steps.done % 256 == 0 {
                 if (steps.cancelled)() {
-                    return Err(Error::InvalidInput("The import was cancelled; nothing was changed.".into()));
+                    return Err(cancelled_import());
                 }
                 (steps.progress)(DataProgress { done: steps.done, total: steps.total });
             }

@@ -268,7 +268,8 @@ fn a_cancelled_export_leaves_no_archive_behind() {
     for name in ["cancel.zip", "cancel-folder"] {
         let target = out.path().join(name);
         let err = lib.export_archive(&target, &ExportSelection::default(), &mut |_| {}, &|| true).unwrap_err();
-        assert!(err.to_string().contains("cancelled"), "{err}");
+        assert_eq!(err.code(), "cancelled", "{err}");
+        assert!(err.to_string().contains("no archive was left behind"), "{err}");
         assert!(!target.exists());
         assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0, "no .partial left either");
     }
@@ -276,6 +277,11 @@ fn a_cancelled_export_leaves_no_archive_behind() {
     std::fs::write(out.path().join("k.zip.partial"), b"half").unwrap();
     export(&lib, &out.path().join("k.zip"));
     assert!(!out.path().join("k.zip.partial").exists());
+    let other = tempfile::tempdir().unwrap();
+    let target = Library::open(other.path()).unwrap();
+    let err = target.import_archive(&out.path().join("k.zip"), &mut |_| {}, &|| true).unwrap_err();
+    assert_eq!(err.code(), "cancelled", "{err}");
+    assert_eq!(count(&target, "assets"), 0, "a cancelled import changed nothing");
     let err = lib.export_archive(&out.path().join("k.zip"), &ExportSelection::default(), &mut |_| {}, &|| false).unwrap_err();
     assert!(err.to_string().contains("already exists"), "{err}");
 }

@@ -790,6 +790,7 @@ export const en = {
   'errors.not_configured': 'No platform set up',
   'errors.not_found': 'Not found',
   'errors.internal': 'Something went wrong',
+  'errors.cancelled': 'Cancelled',
   'library.placeholder': 'Search conversations, prompts and transcripts — by words or by meaning',
   'library.intro': 'One search for everything you made: conversations, image and video prompts, speech clips and transcripts. Describe what you remember; words need not match.',
   'library.mode': 'Search by',

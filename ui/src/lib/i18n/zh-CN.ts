@@ -791,6 +791,7 @@ export const zhCN: Record<MessageKey, string> = {
   'errors.not_configured': '尚未设置平台',
   'errors.not_found': '未找到',
   'errors.internal': '出现问题',
+  'errors.cancelled': '已取消',
   'library.placeholder': '搜索对话、提示词和转写——按字词或按含义',
   'library.intro': '一处搜索你创作的一切：对话、图像和视频的提示词、语音片段和转写。描述你记得的内容即可，字词不必相同。',
   'library.mode': '搜索方式',
