@@ -45,21 +45,8 @@ impl Library {
     }
 
     fn backup_to(&self, name: &str) -> Result<BackupInfo> {
-        let dir = self.backup_dir();
-        std::fs::create_dir_all(&dir)?;
-        let partial = dir.join(format!(".{name}.partial"));
-        let _ = std::fs::remove_file(&partial);
-        {
-            let conn = self.conn();
-            let mut target = Connection::open(&partial)?;
-            let backup = Backup::new(&conn, &mut target)?;
-            // Small steps let the other process write between them.
-            backup
-                .run_to_completion(256, Duration::from_millis(5), None)
-                .map_err(|e| Error::Storage(format!("the backup could not be written: {e}")))?;
-        }
-        std::fs::rename(&partial, dir.join(name))?;
-        info_of(&dir.join(name)).ok_or_else(|| Error::Storage("the backup vanished after it was written".into()))
+        let path = copy_database(&self.conn(), &self.backup_dir(), name)?;
+        info_of(&path).ok_or_else(|| Error::Storage("the backup vanished after it was written".into()))
     }
 
     /// Every copy in the backups folder, newest first.
@@ -115,6 +102,30 @@ impl Library {
             .map_err(|e| Error::Storage(format!("the backup could not be restored: {e}")))?;
         Ok(())
     }
+}
+
+/// Copies a database into `dir/name` with SQLite's online backup API, which reads one
+/// consistent snapshot while the app and the CLI keep writing. It is written under a
+/// hidden name and renamed, so a file listed as a backup is always whole.
+pub(super) fn copy_database(conn: &Connection, dir: &Path, name: &str) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let partial = dir.join(format!(".{name}.partial"));
+    let _ = std::fs::remove_file(&partial);
+    let copied = (|| -> Result<()> {
+        let mut target = Connection::open(&partial)?;
+        let backup = Backup::new(conn, &mut target)?;
+        // Small steps let the other process write between them.
+        backup
+            .run_to_completion(256, Duration::from_millis(5), None)
+            .map_err(|e| Error::Storage(format!("the backup could not be written: {e}")))
+    })();
+    if let Err(e) = copied {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e);
+    }
+    let path = dir.join(name);
+    std::fs::rename(&partial, &path)?;
+    Ok(path)
 }
 
 fn tempdir_beside(path: &Path) -> PathBuf {

@@ -6,6 +6,7 @@ use std::path::Path;
 use rusqlite::Connection;
 use rusqlite_migration::{Migrations, SchemaVersion, M};
 
+use super::backups::copy_database;
 use super::now_ms;
 use crate::error::{Error, Result};
 
@@ -41,15 +42,14 @@ fn migrate_steps(conn: &mut Connection, steps: &[&'static str], backup_dir: &Pat
     Ok(())
 }
 
-/// `VACUUM INTO` writes a consistent copy even while another process has the file open.
+/// The online backup API copies a consistent snapshot even while another process has the
+/// file open, with the same code as the daily backups.
 fn backup(conn: &Connection, backup_dir: &Path, version: usize) -> Result<()> {
-    std::fs::create_dir_all(backup_dir)?;
-    let target = backup_dir.join(format!("library-schema{version}-{}.sqlite3", now_ms()));
-    let target_text = target
-        .to_str()
-        .ok_or_else(|| Error::Storage("the backup folder's path is not valid UTF-8".into()))?;
-    conn.execute("VACUUM INTO ?1", [target_text])
-        .map_err(|e| Error::Storage(format!("could not back up the library before upgrading it: {e}")))?;
+    let name = format!("library-schema{version}-{}.sqlite3", now_ms());
+    copy_database(conn, backup_dir, &name).map_err(|e| match e {
+        Error::Storage(why) => Error::Storage(format!("could not back up the library before upgrading it: {why}")),
+        other => other,
+    })?;
     Ok(())
 }
 
@@ -89,6 +89,34 @@ mod tests {
         assert_eq!(old_title, "keep me");
         let version: i64 = copy.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(version, STEPS.len() as i64);
+    }
+
+    #[test]
+    fn the_copy_is_the_database_page_for_page() {
+        // The online backup API copies pages as they are, free ones included; VACUUM INTO
+        // would have written a compacted file.
+        let dir = tempfile::tempdir().unwrap();
+        let backups = dir.path().join("backups");
+        let mut conn = Connection::open(dir.path().join("library.sqlite3")).unwrap();
+        migrate_steps(&mut conn, STEPS, &backups).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE scratch (b BLOB);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 64)
+             INSERT INTO scratch SELECT randomblob(3000) FROM n;
+             DELETE FROM scratch;",
+        )
+        .unwrap();
+        let pragma = |c: &Connection, name: &str| -> i64 { c.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0)).unwrap() };
+        let (pages, free) = (pragma(&conn, "page_count"), pragma(&conn, "freelist_count"));
+        assert!(free > 0);
+
+        let mut next: Vec<&'static str> = STEPS.to_vec();
+        next.push("CREATE TABLE later (x INTEGER);");
+        migrate_steps(&mut conn, &next, &backups).unwrap();
+
+        let copy = std::fs::read_dir(&backups).unwrap().map(|e| e.unwrap().path()).next().unwrap();
+        let copy = Connection::open(copy).unwrap();
+        assert_eq!((pragma(&copy, "page_count"), pragma(&copy, "freelist_count")), (pages, free));
     }
 
     #[test]
