@@ -192,8 +192,22 @@ pub fn backup(studio: &Studio, command: BackupCommand, json: bool) -> Result<(),
             Ok(())
         }
         BackupCommand::Restore { id } => {
-            studio.restore_backup(&id)?;
-            done(json, &format!("restored {id}"))
+            let report = studio.restore_backup(&id)?;
+            if json {
+                return print_json(&serde_json::json!({
+                    "done": format!("restored {id}"),
+                    "files_restored": report.files_restored,
+                    "files_missing": report.files_missing,
+                }));
+            }
+            println!("restored {id}");
+            if report.files_restored > 0 {
+                println!("{} files erased since the backup were put back", report.files_restored);
+            }
+            if report.files_missing > 0 {
+                println!("{} files are missing: neither the library nor the backup has them", report.files_missing);
+            }
+            Ok(())
         }
     }
 }

@@ -8,8 +8,8 @@ use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, SystemTime};
 
 use nexhina_core::types::{
-    BackupInfo, DataProgress, ExportReport, ExportSelection, ImportReport, LibrarySummary, PurgeReport, RetentionPolicy,
-    UsageReport,
+    BackupInfo, DataProgress, ExportReport, ExportSelection, ImportReport, LibrarySummary, PurgeReport, RestoreReport,
+    RetentionPolicy, UsageReport,
 };
 use nexhina_core::{Error, Studio};
 use tauri::ipc::Channel;
@@ -142,7 +142,7 @@ pub async fn create_backup(state: State<'_, AppState>) -> CommandResult<BackupIn
 }
 
 #[tauri::command]
-pub async fn restore_backup(state: State<'_, AppState>, id: String) -> CommandResult<()> {
+pub async fn restore_backup(state: State<'_, AppState>, id: String) -> CommandResult<RestoreReport> {
     let studio = state.studio.clone();
     blocking(move || studio.restore_backup(&id)).await
 }

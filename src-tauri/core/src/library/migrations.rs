@@ -46,7 +46,7 @@ fn migrate_steps(conn: &mut Connection, steps: &[&'static str], backup_dir: &Pat
 /// file open, with the same code as the daily backups.
 fn backup(conn: &Connection, backup_dir: &Path, version: usize) -> Result<()> {
     let name = format!("library-schema{version}-{}.sqlite3", now_ms());
-    copy_database(conn, backup_dir, &name).map_err(|e| match e {
+    copy_database(conn, backup_dir, &name, None).map_err(|e| match e {
         Error::Storage(why) => Error::Storage(format!("could not back up the library before upgrading it: {why}")),
         other => other,
     })?;

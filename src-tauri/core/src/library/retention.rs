@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use super::{Library, BACKUP_DIR, DATABASE_FILE};
+use super::{Library, DATABASE_FILE};
 use crate::error::Result;
 use crate::media::{file_name, thumbnail_name};
 use crate::types::{LibrarySummary, PurgeReport, RetentionPolicy};
@@ -100,10 +100,9 @@ impl Library {
             .prepare("SELECT base_url FROM profiles WHERE kind = 'remote' ORDER BY id")?
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<Vec<String>>>()?;
-        let root = self.path().parent().map(Path::to_path_buf).unwrap_or_default();
         let mut files = (0, 0);
         count_files(&self.media_root(), &mut files);
-        let backups = std::fs::read_dir(root.join(BACKUP_DIR)).map(|d| d.flatten().count() as u64).unwrap_or(0);
+        let backups = self.backups()?.len() as u64;
         Ok(LibrarySummary {
             conversations: n("SELECT count(*) FROM conversations")?,
             messages: n("SELECT count(*) FROM messages")?,

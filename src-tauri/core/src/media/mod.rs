@@ -72,15 +72,15 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Writes a file atomically (temp file + rename), so a crash never leaves half a file
-/// under a content hash.
 /// A temporary name no other writer in this process or another one uses at the same time.
-fn temp_name(dir: &Path) -> PathBuf {
+pub(crate) fn temp_name(dir: &Path) -> PathBuf {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     dir.join(format!(".{}-{n}.tmp", std::process::id()))
 }
 
+/// Writes a file atomically (temp file + rename), so a crash never leaves half a file
+/// under a content hash.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     if path.exists() {
         return Ok(());

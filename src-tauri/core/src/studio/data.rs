@@ -9,8 +9,8 @@ use super::Studio;
 use crate::error::Result;
 use crate::library::now_ms;
 use crate::types::{
-    BackupInfo, DataProgress, ExportReport, ExportSelection, ImportReport, LibrarySummary, PurgeReport, RetentionPolicy,
-    UsageReport,
+    BackupInfo, DataProgress, ExportReport, ExportSelection, ImportReport, LibrarySummary, PurgeReport, RestoreReport,
+    RetentionPolicy, UsageReport,
 };
 
 impl Studio {
@@ -109,7 +109,7 @@ impl Studio {
         self.library.create_backup(now_ms())
     }
 
-    pub fn restore_backup(&self, id: &str) -> Result<()> {
+    pub fn restore_backup(&self, id: &str) -> Result<RestoreReport> {
         self.library.restore_backup(id, now_ms())
     }
 

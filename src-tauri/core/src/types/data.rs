@@ -129,8 +129,23 @@ ipc_type! {
         pub reason: String,
         #[cfg_attr(feature = "ts", ts(type = "number"))]
         pub created_at: i64,
+        /// The database file, and for daily, manual and before-restore copies the media
+        /// its rows refer to (kept once however many copies share them).
         #[cfg_attr(feature = "ts", ts(type = "number"))]
         pub size_bytes: u64,
+    }
+}
+
+ipc_type! {
+    /// What a restore did with the files the restored rows refer to.
+    #[derive(Default, Eq)]
+    pub struct RestoreReport {
+        /// Files the library had lost since the backup, put back from it.
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub files_restored: u64,
+        /// Files neither the library nor the backup has: their items show no image.
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub files_missing: u64,
     }
 }
 

@@ -10,7 +10,8 @@ use nexhina_core::library::Library;
 use nexhina_core::media::Origin;
 use nexhina_core::secrets::KeyStore;
 use nexhina_core::types::{
-    ExportSelection, GenerationKind, KeyStorage, MessageStatus, ProfileInput, RetentionPolicy, Role, TokenUsage,
+    ExportSelection, GenerationKind, KeyStorage, MessageStatus, ProfileInput, RestoreReport, RetentionPolicy, Role,
+    TokenUsage,
 };
 use nexhina_core::{Studio, StudioOptions};
 
@@ -412,6 +413,66 @@ fn a_backup_restores_the_library_as_it_was() {
     assert!(lib.restore_backup("broken.sqlite3", now).is_err());
     assert!(lib.restore_backup("../library.sqlite3", now).is_err());
     assert_eq!(lib.conversations(None, 10).unwrap().items.len(), 1, "a bad backup changed nothing");
+}
+
+#[test]
+fn a_restore_brings_back_the_media_erased_since_the_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let studio = Studio::open(StudioOptions { data_dir: dir.path().into(), ..Default::default() }, KeyStore::new("nexhina-it", None)).unwrap();
+    let lib = studio.library();
+    populate(lib);
+    let night = lib.gallery(&Default::default(), None, 50).unwrap().items.into_iter().find(|i| i.prompt == "make it night").unwrap();
+    let asset = lib.generation(night.id).unwrap().outputs.remove(0);
+    assert_eq!(asset.sha256, nexhina_core::media::sha256_hex(&png(3)));
+    let thumbnail = asset.thumbnail_path.clone().expect("a thumbnail");
+
+    let backup = studio.create_backup().unwrap();
+    let database = std::fs::metadata(lib.backup_dir().join(&backup.id)).unwrap().len();
+    assert!(backup.size_bytes >= database + png(3).len() as u64, "the size counts the media it keeps: {backup:?}");
+    studio.erase_item(night.id).unwrap();
+    assert!(!Path::new(&asset.path).exists() && !Path::new(&thumbnail).exists());
+
+    let report = studio.restore_backup(&backup.id).unwrap();
+    assert_eq!(report, RestoreReport { files_restored: 1, files_missing: 0 });
+    let restored = lib.generation(night.id).unwrap().outputs.remove(0);
+    assert_eq!(restored.path, asset.path, "the row points at the file");
+    assert_eq!(lib.read_asset(&restored).unwrap(), png(3), "with the same bytes");
+    assert!(Path::new(&thumbnail).exists());
+
+    // A file neither the library nor the backup has is counted, not passed over.
+    studio.erase_item(night.id).unwrap();
+    std::fs::remove_dir_all(lib.backup_dir().join("media")).unwrap();
+    let report = studio.restore_backup(&backup.id).unwrap();
+    assert_eq!(report, RestoreReport { files_restored: 0, files_missing: 1 });
+}
+
+#[test]
+fn kept_media_are_links_and_go_with_the_last_backup_that_refers_to_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let studio = Studio::open(StudioOptions { data_dir: dir.path().into(), ..Default::default() }, KeyStore::new("nexhina-it", None)).unwrap();
+    let lib = studio.library();
+    let id = generation(lib, GenerationKind::Image, "gpt-image-1", "a kite", &serde_json::json!({}), None, &[]);
+    let image = lib.store_generated_image(&png(5)).unwrap();
+    lib.complete_generation(id, &[image.id], None, None).unwrap();
+    let now = nexhina_core::library::now_ms();
+    lib.daily_backup(now).unwrap();
+    let kept = lib.backup_dir().join("media").join(nexhina_core::media::file_name(&image.sha256, &image.mime));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(std::fs::metadata(&kept).unwrap().ino(), std::fs::metadata(&image.path).unwrap().ino(), "a hard link, not a copy");
+    }
+
+    studio.erase_item(id).unwrap();
+    // The copy of day `kept` pushes out the first one, the last that refers to the file.
+    let kept_days = nexhina_core::library::backups::DAILY_KEPT as i64;
+    for day in 1..kept_days {
+        lib.daily_backup(now + day * DAY).unwrap();
+        assert!(kept.exists(), "the first copy still refers to it on day {day}");
+    }
+    lib.daily_backup(now + kept_days * DAY).unwrap();
+    assert!(!kept.exists(), "no copy refers to it any more");
+    assert!(lib.backups().unwrap().iter().all(|b| b.reason == "daily"));
 }
 
 #[test]
