@@ -143,7 +143,7 @@ ipc_type! {
         /// Files the library had lost since the backup, put back from it.
         #[cfg_attr(feature = "ts", ts(type = "number"))]
         pub files_restored: u64,
-        /// Files neither the library nor the backup has: their items show no image.
+        /// Files neither the library nor the backup has; the items that use them stay without them.
         #[cfg_attr(feature = "ts", ts(type = "number"))]
         pub files_missing: u64,
     }

@@ -8,4 +8,9 @@ id: string,
 /**
  * `daily`, `migration` or `before_restore`.
  */
-reason: string, created_at: number, size_bytes: number, };
+reason: string, created_at: number, 
+/**
+ * The database file, and for daily, manual and before-restore copies the media
+ * its rows refer to (kept once however many copies share them).
+ */
+size_bytes: number, };
