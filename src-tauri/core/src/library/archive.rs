@@ -33,6 +33,10 @@ pub struct Manifest {
 pub struct FileSum {
     pub sha256: String,
     pub bytes: u64,
+    /// A generated image written with its AI label; without the label it is the file
+    /// its name's hash is of.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub labelled: bool,
 }
 
 /// Writes entries one at a time into `<out>.partial`; `finish` renames it to `out`, so a
@@ -111,7 +115,7 @@ impl ArchiveWriter {
                     f.flush()?;
                 }
             }
-            self.files.insert(name, FileSum { sha256: hex::encode(hasher.finalize()), bytes });
+            self.files.insert(name, FileSum { sha256: hex::encode(hasher.finalize()), bytes, labelled: false });
         }
         Ok(())
     }
@@ -123,6 +127,17 @@ impl ArchiveWriter {
         self.begin(name, false)?;
         std::io::copy(&mut input, self)?;
         self.end()
+    }
+
+    /// Writes a labelled image as one entry.
+    pub fn add_labelled(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        self.begin(name, false)?;
+        self.write_all(bytes)?;
+        self.end()?;
+        if let Some(sum) = self.files.get_mut(name) {
+            sum.labelled = true;
+        }
+        Ok(())
     }
 
     /// Writes the manifest and renames the archive into place.
@@ -242,14 +257,14 @@ impl ArchiveReader {
             if !allowed_entry(name) {
                 return Err(damaged(format!("it lists an unexpected file {name:?}")));
             }
-            let actual = self
+            let (sha256, bytes) = self
                 .with_entry(name, |r| {
                     let mut hasher = Sha256::new();
                     let bytes = std::io::copy(r, &mut HashSink(&mut hasher))?;
-                    Ok(FileSum { sha256: hex::encode(hasher.finalize()), bytes })
+                    Ok((hex::encode(hasher.finalize()), bytes))
                 })?
                 .ok_or_else(|| damaged(format!("{name} is missing")))?;
-            if &actual != sum {
+            if sha256 != sum.sha256 || bytes != sum.bytes {
                 return Err(damaged(format!("{name} does not match its checksum")));
             }
         }

@@ -1,5 +1,6 @@
 //! Export and import of the library (docs/EXPORT_FORMAT.md): JSON Lines for the rows, the
-//! media files by hash, a manifest with counts and checksums.
+//! media files by hash (generated images with their AI label), a manifest with counts and
+//! checksums.
 //!
 //! Export reads one snapshot on a read-only connection of its own, so the app keeps working
 //! while it runs. Import checks every checksum first, then adds all rows in one
@@ -17,7 +18,8 @@ use serde_json::Value;
 use super::archive::{cancelled_import, damaged, ArchiveReader, ArchiveWriter, Manifest, FORMAT, FORMAT_VERSION};
 use super::{now_ms, Library};
 use crate::error::{Error, Result};
-use crate::media::{file_name, thumbnail_name, MEDIA_DIR};
+use crate::media::labels::{label_image_reversibly, remove_label, AiLabel};
+use crate::media::{file_name, sha256_hex, thumbnail_name, Origin, MAX_IMAGE_BYTES, MEDIA_DIR};
 use crate::types::{ArchiveCounts, DataProgress, ExportReport, ExportSelection, ImportReport};
 
 const GENERATION_KINDS: [&str; 5] = ["image", "video", "speech", "transcription", "translation"];
@@ -209,14 +211,27 @@ impl Scope {
                 "SELECT endpoint, model, message_id, generation_id, input_tokens, output_tokens, total_tokens, request_id, created_at
                  FROM usage_records WHERE message_id IN ({messages}) OR generation_id IN ({g}){loose} ORDER BY id"
             ),
+            // The last column is what a generated image's label names: the model and time
+            // of the first generation that made it.
             assets: format!(
-                "SELECT sha256, mime, size_bytes, width, height, duration_ms, origin, original_name, thumbnail_sha256, created_at
+                "SELECT sha256, mime, size_bytes, width, height, duration_ms, origin, original_name, thumbnail_sha256, created_at,
+                        (SELECT json_array(g.model, g.created_at) FROM generation_assets ga JOIN generations g ON g.id = ga.generation_id
+                         WHERE ga.asset_id = assets.id AND ga.role = 'output' ORDER BY g.id LIMIT 1)
                  FROM assets WHERE id IN (SELECT asset_id FROM attachments WHERE message_id IN ({messages}))
                     OR id IN (SELECT asset_id FROM generation_assets WHERE generation_id IN ({g}))
                  ORDER BY sha256"
             ),
         }
     }
+}
+
+/// A file `assets.jsonl` lists, written after it.
+struct MediaFile {
+    sha: String,
+    mime: String,
+    thumbnail: bool,
+    /// For a generated image, what its label names: the model and the time.
+    label: Option<(String, i64)>,
 }
 
 struct Sql {
@@ -408,7 +423,7 @@ impl Library {
                 created_at: r.get(8)?,
             })
         })?;
-        let mut files: Vec<(String, String, bool)> = Vec::new();
+        let mut files: Vec<MediaFile> = Vec::new();
         write_lines(conn, w, steps, sel, "assets.jsonl", &sql.assets, |r| {
             let line = AssetLine {
                 sha256: r.get(0)?,
@@ -422,13 +437,30 @@ impl Library {
                 thumbnail: r.get::<_, Option<String>>(8)?.is_some(),
                 created_at: r.get(9)?,
             };
-            files.push((line.sha256.clone(), line.mime.clone(), line.thumbnail));
+            let made_by: Option<String> = r.get(10)?;
+            let label = (line.origin == Origin::Generated.as_str() && line.mime.starts_with("image/")).then(|| {
+                made_by.and_then(|m| serde_json::from_str(&m).ok()).unwrap_or_else(|| ("unknown".to_string(), line.created_at))
+            });
+            files.push(MediaFile { sha: line.sha256.clone(), mime: line.mime.clone(), thumbnail: line.thumbnail, label });
             Ok(line)
         })?;
         let media = self.media_root();
-        for (sha, mime, thumbnail) in files {
+        for MediaFile { sha, mime, thumbnail, label } in files {
             let name = file_name(&sha, &mime);
-            w.add_file(&archive_name(&name), &media.join(&name))?;
+            match label {
+                Some((model, created_at)) => {
+                    let bytes = std::fs::read(media.join(&name))
+                        .map_err(|e| Error::Storage(format!("the stored file {sha} cannot be read: {e}")))?;
+                    // The prompt stays in generations.jsonl: an image passed on from the
+                    // archive should not tell it.
+                    let label = AiLabel { model: &model, prompt: None, created_at };
+                    match label_image_reversibly(&bytes, &mime, &label) {
+                        Some(labelled) => w.add_labelled(&archive_name(&name), &labelled)?,
+                        None => w.add_file(&archive_name(&name), &media.join(&name))?,
+                    }
+                }
+                None => w.add_file(&archive_name(&name), &media.join(&name))?,
+            }
             if thumbnail {
                 let thumb = thumbnail_name(&sha);
                 // A thumbnail can be made again; a missing one is not worth failing for.
@@ -463,7 +495,7 @@ impl Library {
 
     fn copy_media(&self, archive: &mut ArchiveReader, manifest: &Manifest, copied: &mut Vec<PathBuf>) -> Result<()> {
         let root = self.media_root();
-        for name in manifest.files.keys() {
+        for (name, sum) in &manifest.files {
             let Some(inside) = name.strip_prefix(&format!("{MEDIA_DIR}/")) else { continue };
             let dest = root.join(inside);
             if dest.exists() {
@@ -472,12 +504,21 @@ impl Library {
             let dir = dest.parent().ok_or_else(|| Error::Storage("media path has no folder".into()))?;
             std::fs::create_dir_all(dir)?;
             let tmp = dir.join(format!(".import-{}.tmp", std::process::id()));
-            archive.with_entry(name, |r| {
+            let written = archive.with_entry(name, |r| {
                 let mut file = std::fs::File::create(&tmp)?;
-                std::io::copy(r, &mut file)?;
+                if sum.labelled {
+                    // The store keeps the original, so hashes and deduplication stay as they were.
+                    file.write_all(&without_label(r, name, inside)?)?;
+                } else {
+                    std::io::copy(r, &mut file)?;
+                }
                 file.sync_all()?;
                 Ok(())
-            })?;
+            });
+            if let Err(e) = written {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e);
+            }
             std::fs::rename(&tmp, &dest)?;
             copied.push(dest);
         }
@@ -718,6 +759,22 @@ impl KeepIds {
         let keep = *self.keep.get_or_insert(archive_id > self.floor);
         Ok(keep.then_some(archive_id))
     }
+}
+
+/// A labelled image's original bytes, checked against the hash its name gives.
+fn without_label(r: &mut dyn Read, name: &str, inside: &str) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    // The label adds a few hundred bytes to a file the store took (20 MB at most).
+    r.take(MAX_IMAGE_BYTES as u64 + (1 << 20)).read_to_end(&mut bytes)?;
+    let path = Path::new(inside);
+    let mime = match path.extension().and_then(|e| e.to_str()) {
+        Some("png") => "image/png",
+        Some("jpg") => "image/jpeg",
+        _ => return Err(damaged(format!("{name} is marked labelled but is no PNG or JPEG"))),
+    };
+    remove_label(&bytes, mime)
+        .filter(|original| path.file_stem().and_then(|s| s.to_str()) == Some(sha256_hex(original).as_str()))
+        .ok_or_else(|| damaged(format!("{name} does not match its hash without its label")))
 }
 
 /// `ab/abc….png` in the store is `media/ab/abc….png` in the archive.

@@ -13,6 +13,9 @@ use crate::error::{Error, Result};
 
 pub const TRAINED_ALGORITHMIC_MEDIA: &str = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia";
 const XMP_JPEG_HEADER: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
+/// iTXt: keyword, NUL, compression flag and method (0 = none), empty language and
+/// translated keyword, then the UTF-8 text.
+const XMP_PNG_KEYWORD: &[u8] = b"XML:com.adobe.xmp\0\0\0\0\0";
 
 /// What the label says.
 pub struct AiLabel<'a> {
@@ -72,12 +75,49 @@ pub fn label_image(bytes: &[u8], mime: &str, label: &AiLabel<'_>) -> Result<(Vec
     }
 }
 
+/// The labelled copy, if taking the label off again gives back exactly `bytes`: a PNG or
+/// JPEG with no XMP or other text chunk of its own for the label to replace. A library
+/// export needs that to carry the label while import still stores the original file
+/// under its own hash.
+pub fn label_image_reversibly(bytes: &[u8], mime: &str, label: &AiLabel<'_>) -> Option<Vec<u8>> {
+    if mime != "image/png" && mime != "image/jpeg" {
+        return None;
+    }
+    let (labelled, _) = label_image(bytes, mime, label).ok()?;
+    (remove_label(&labelled, mime).as_deref() == Some(bytes)).then_some(labelled)
+}
+
+/// Takes off the label `label_image` put into a PNG or JPEG: the XMP `iTXt` chunk right
+/// after IHDR, or the XMP APP1 segment right after the APP0 ones. `None` if it is not there.
+pub fn remove_label(bytes: &[u8], mime: &str) -> Option<Vec<u8>> {
+    match mime {
+        "image/png" => {
+            let mut png = Png::from_bytes(Bytes::copy_from_slice(bytes)).ok()?;
+            let chunk = png.chunks().get(1)?;
+            if chunk.kind() != *b"iTXt" || !chunk.contents().starts_with(XMP_PNG_KEYWORD) {
+                return None;
+            }
+            png.chunks_mut().remove(1);
+            Some(png.encoder().bytes().to_vec())
+        }
+        "image/jpeg" => {
+            let mut jpeg = Jpeg::from_bytes(Bytes::copy_from_slice(bytes)).ok()?;
+            let at = jpeg.segments().iter().take_while(|s| s.marker() == markers::APP0).count();
+            let segment = jpeg.segments().get(at)?;
+            if segment.marker() != markers::APP1 || !segment.contents().starts_with(XMP_JPEG_HEADER) {
+                return None;
+            }
+            jpeg.segments_mut().remove(at);
+            Some(jpeg.encoder().bytes().to_vec())
+        }
+        _ => None,
+    }
+}
+
 fn label_png(bytes: &[u8], xmp: &str) -> Result<Vec<u8>> {
     let mut png = Png::from_bytes(Bytes::copy_from_slice(bytes)).map_err(|e| Error::InvalidInput(format!("not a PNG: {e}")))?;
     png.remove_chunks_by_type(*b"iTXt");
-    // iTXt: keyword, NUL, compression flag and method (0 = none), empty language and
-    // translated keyword, then the UTF-8 text.
-    let mut contents = b"XML:com.adobe.xmp\0\0\0\0\0".to_vec();
+    let mut contents = XMP_PNG_KEYWORD.to_vec();
     contents.extend_from_slice(xmp.as_bytes());
     // Right after IHDR, before the image data, where readers look for it.
     png.chunks_mut().insert(1, PngChunk::new(*b"iTXt", Bytes::from(contents)));
@@ -114,6 +154,29 @@ mod tests {
             assert!(text.contains(TRAINED_ALGORITHMIC_MEDIA));
             assert!(text.contains("a &lt;lighthouse&gt; &amp; sea"));
         }
+    }
+
+    #[test]
+    fn a_reversible_label_comes_off_to_the_original_bytes() {
+        let label = AiLabel { model: "gpt-image-1", prompt: None, created_at: 1_700_000_000_000 };
+        for (format, mime) in [(image::ImageFormat::Png, "image/png"), (image::ImageFormat::Jpeg, "image/jpeg")] {
+            let original = encoded(format);
+            let labelled = label_image_reversibly(&original, mime, &label).expect("a plain file takes the label");
+            assert!(String::from_utf8_lossy(&labelled).contains(TRAINED_ALGORITHMIC_MEDIA));
+            assert_eq!(remove_label(&labelled, mime).unwrap(), original);
+            assert_eq!(remove_label(&original, mime), None, "no label, nothing to take off");
+        }
+        assert_eq!(label_image_reversibly(&encoded(image::ImageFormat::Png), "image/webp", &label), None);
+    }
+
+    #[test]
+    fn a_png_with_text_of_its_own_is_not_labelled_reversibly() {
+        // The label replaces iTXt chunks, so this file could not be given back as it was.
+        let mut png = Png::from_bytes(Bytes::from(encoded(image::ImageFormat::Png))).unwrap();
+        png.chunks_mut().insert(1, PngChunk::new(*b"iTXt", Bytes::from_static(b"Comment\0\0\0\0\0hello")));
+        let original = png.encoder().bytes().to_vec();
+        let label = AiLabel { model: "m", prompt: None, created_at: 0 };
+        assert_eq!(label_image_reversibly(&original, "image/png", &label), None);
     }
 
     #[test]

@@ -168,6 +168,56 @@ fn export_import_export_gives_the_same_archive_and_a_second_import_doubles_nothi
 }
 
 #[test]
+fn exported_generated_images_carry_the_ai_label_and_import_stores_the_originals_once() {
+    let (a, b, out) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let source = Library::open(a.path()).unwrap();
+    populate(&source);
+    let folder = out.path().join("x");
+    export(&source, &folder);
+    let in_archive = |seed: u8| {
+        let name = nexhina_core::media::file_name(&nexhina_core::media::sha256_hex(&png(seed)), "image/png");
+        (format!("media/{}", name.to_string_lossy()), std::fs::read(folder.join("media").join(&name)).unwrap())
+    };
+    let has = |bytes: &[u8], needle: &str| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+
+    let (name, generated) = in_archive(2);
+    assert!(has(&generated, "Iptc4xmpExt:DigitalSourceType"), "the generated image is labelled");
+    assert!(has(&generated, nexhina_core::media::labels::TRAINED_ALGORITHMIC_MEDIA));
+    assert!(has(&generated, "gpt-image-1"), "the label names the model");
+    assert!(!has(&generated, MARKER), "the prompt stays out of the label");
+    image::load_from_memory(&generated).expect("still an image");
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(folder.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["files"][&name]["sha256"], nexhina_core::media::sha256_hex(&generated), "the checksum is of the bytes written");
+    assert_eq!(manifest["files"][&name]["labelled"], true);
+    let (name, uploaded) = in_archive(1);
+    assert_eq!(uploaded, png(1), "the person's own photo is as they gave it");
+    assert!(manifest["files"][&name].get("labelled").is_none());
+
+    // Into an empty library: the store holds the original under its hash.
+    let target = Library::open(b.path()).unwrap();
+    target.import_archive(&folder, &mut |_| {}, &|| false).unwrap();
+    let stored = target.media_root().join(nexhina_core::media::file_name(&nexhina_core::media::sha256_hex(&png(2)), "image/png"));
+    assert_eq!(std::fs::read(stored).unwrap(), png(2));
+    // Into the library it came from: nothing doubled, the store unchanged.
+    let files = walk(&source.media_root());
+    let again = source.import_archive(&folder, &mut |_| {}, &|| false).unwrap();
+    assert_eq!(again.added, Default::default());
+    assert_eq!(count(&source, "assets"), 6);
+    assert_eq!(walk(&source.media_root()), files);
+
+    // A labelled file that does not give back its original is refused.
+    std::fs::write(folder.join(&in_archive(2).0), png(4)).unwrap();
+    let mut manifest = manifest;
+    manifest["files"][&in_archive(2).0] = serde_json::json!({"sha256": nexhina_core::media::sha256_hex(&png(4)), "bytes": png(4).len(), "labelled": true});
+    std::fs::write(folder.join("manifest.json"), serde_json::to_vec(&manifest).unwrap()).unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let fresh = Library::open(empty.path()).unwrap();
+    let err = fresh.import_archive(&folder, &mut |_| {}, &|| false).unwrap_err();
+    assert!(err.to_string().contains("without its label"), "{err}");
+    assert_eq!(walk(&fresh.media_root()), Vec::<PathBuf>::new(), "nothing was left in the store");
+}
+
+#[test]
 fn import_into_a_library_with_history_remaps_ids_and_shares_files_by_hash() {
     let (a, b, out) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let source = Library::open(a.path()).unwrap();
