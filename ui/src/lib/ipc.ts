@@ -670,8 +670,9 @@ export function createBackup(): Promise<BackupInfo> {
   return call<BackupInfo>('create_backup');
 }
 
-export function restoreBackup(id: string): Promise<null> {
-  return call<null>('restore_backup', { id });
+/** Restores a backup (database and the media it kept); says what files came back or are missing. */
+export function restoreBackup(id: string): Promise<import('./bindings/RestoreReport').RestoreReport> {
+  return call<import('./bindings/RestoreReport').RestoreReport>('restore_backup', { id });
 }
 
 /** Local usage per model and day; `since` in Unix ms, null for all of it. */

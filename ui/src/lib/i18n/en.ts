@@ -728,6 +728,8 @@ export const en = {
   'privacy.backups.restore': 'Restore',
   'privacy.backups.restoreLabel': 'Restore the backup of {date}',
   'privacy.backups.confirm': 'Replace the library with the copy of {date}? What was added since goes away; the current library is backed up first.',
+  'privacy.backups.missing': 'Restored. {count} file(s) the restored items use were in neither the library nor the backup; those items stay without them.',
+  'privacy.backups.missingOk': 'Open the restored library',
   'privacy.backups.confirmRestore': 'Replace the library',
   'privacy.usage.title': 'Usage',
   'privacy.usage.help': 'From the records this computer keeps of what each call used.',

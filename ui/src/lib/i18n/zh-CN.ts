@@ -729,6 +729,8 @@ export const zhCN: Record<MessageKey, string> = {
   'privacy.backups.restore': '恢复',
   'privacy.backups.restoreLabel': '恢复 {date} 的备份',
   'privacy.backups.confirm': '用 {date} 的副本替换资料库？此后新增的内容将消失；当前资料库会先被备份。',
+  'privacy.backups.missing': '已恢复。恢复的项目所用的 {count} 个文件既不在资料库也不在备份中；这些项目将缺少这些文件。',
+  'privacy.backups.missingOk': '打开恢复后的资料库',
   'privacy.backups.confirmRestore': '替换资料库',
   'privacy.usage.title': '用量',
   'privacy.usage.help': '来自这台电脑自己记录的每次调用用量。',

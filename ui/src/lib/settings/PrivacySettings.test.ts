@@ -136,7 +136,7 @@ describe('PrivacySettings', () => {
 
     await user.click(screen.getByTestId('export-cancel'));
     expect(pending.cancel).toHaveBeenCalled();
-    pending.reject({ code: 'invalid_input', message: 'The export was cancelled; no archive was left behind.', request_id: null });
+    pending.reject({ code: 'cancelled', message: 'The export was cancelled; no archive was left behind.', request_id: null });
     expect(await screen.findByTestId('export-error')).toHaveTextContent('no archive was left behind');
     expect(screen.queryByTestId('export-progress')).not.toBeInTheDocument();
   });
@@ -194,7 +194,7 @@ describe('PrivacySettings', () => {
   it('lists backups, makes one and restores one after a confirmation', async () => {
     const user = userEvent.setup();
     vi.mocked(ipc.createBackup).mockResolvedValue({ id: 'daily-2026-03-03-1.sqlite3', reason: 'daily', created_at: 1, size_bytes: 1 });
-    vi.mocked(ipc.restoreBackup).mockResolvedValue(null);
+    vi.mocked(ipc.restoreBackup).mockResolvedValue({ files_restored: 1, files_missing: 0 });
     render(PrivacySettings, { reload });
 
     const rows = await screen.findAllByTestId('backup-row');
@@ -213,6 +213,19 @@ describe('PrivacySettings', () => {
     await user.click(screen.getByTestId('restore-confirm-button'));
     expect(ipc.restoreBackup).toHaveBeenCalledWith('library-schema1-1.sqlite3');
     await vi.waitFor(() => expect(reload).toHaveBeenCalled());
+  });
+
+  it('says which files a restore could not bring back before starting over', async () => {
+    const user = userEvent.setup();
+    vi.mocked(ipc.restoreBackup).mockResolvedValue({ files_restored: 0, files_missing: 2 });
+    render(PrivacySettings, { reload });
+    const rows = await screen.findAllByTestId('backup-row');
+    await user.click(within(rows[0]).getByTestId('backup-restore'));
+    await user.click(screen.getByTestId('restore-confirm-button'));
+    expect(await screen.findByTestId('restore-missing')).toHaveTextContent('2 file(s)');
+    expect(reload).not.toHaveBeenCalled();
+    await user.click(screen.getByTestId('restore-missing-ok'));
+    expect(reload).toHaveBeenCalled();
   });
 
   it('sums usage per model and draws a bar per day', async () => {
