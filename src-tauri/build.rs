@@ -87,6 +87,8 @@ const COMMANDS: &[&str] = &[
     "cancel_data_job",
     "erase_item",
     "erase_conversation",
+    "erase_selection_preview",
+    "erase_selection",
     "library_summary",
     "erase_everything",
     "get_retention",

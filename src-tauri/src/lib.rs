@@ -149,6 +149,8 @@ pub fn run() {
             commands::cancel_data_job,
             commands::erase_item,
             commands::erase_conversation,
+            commands::erase_selection_preview,
+            commands::erase_selection,
             commands::library_summary,
             commands::erase_everything,
             commands::get_retention,

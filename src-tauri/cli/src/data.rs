@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use nexhina_core::types::ExportSelection;
+use nexhina_core::types::{EraseSelection, ExportSelection};
 use nexhina_core::{Error, Studio};
 
 #[derive(Args)]
@@ -25,17 +25,23 @@ pub struct ExportArgs {
 }
 
 #[derive(Args)]
-#[command(group(clap::ArgGroup::new("what").required(true).args(["all", "conversation", "item"])))]
+#[command(group(clap::ArgGroup::new("what").required(true).multiple(true).args(["all", "conversation", "item", "kinds", "before"])))]
 pub struct EraseArgs {
     /// Everything: history, files, backups, settings and the keychain entries
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["conversation", "item"])]
     all: bool,
     /// One conversation and the files only it used
-    #[arg(long)]
+    #[arg(long, conflicts_with = "item")]
     conversation: Option<i64>,
     /// One generation (image, video, speech clip, transcript) and its files
     #[arg(long)]
     item: Option<i64>,
+    /// Every item of this kind (chat, image, video, speech); repeatable; with --before, only older ones
+    #[arg(long = "kind", conflicts_with_all = ["all", "conversation", "item"])]
+    kinds: Vec<String>,
+    /// Only items made (chats: last active) before this day (YYYY-MM-DD, UTC)
+    #[arg(long, conflicts_with_all = ["all", "conversation", "item"])]
+    before: Option<String>,
     /// Confirm; nothing is erased without it
     #[arg(long)]
     yes: bool,
@@ -135,6 +141,28 @@ pub fn erase(studio: &Studio, args: EraseArgs, json: bool) -> Result<(), Error> 
         }
         studio.erase_everything()?;
         return done(json, "everything was erased");
+    }
+    if !args.kinds.is_empty() || args.before.is_some() {
+        let before = args.before.as_deref().map(parse_day).transpose()?;
+        let selection = EraseSelection { kinds: args.kinds, before };
+        if !args.yes {
+            let preview = studio.erase_selection_preview(&selection)?;
+            return Err(Error::InvalidInput(format!(
+                "this erases {} conversations and {} generations with their files; add --yes to confirm",
+                preview.conversations, preview.generations
+            )));
+        }
+        let report = studio.erase_selection(&selection)?;
+        return done(
+            json,
+            &format!(
+                "{} conversations and {} generations were erased ({} files, {:.1} MB)",
+                report.conversations,
+                report.generations,
+                report.files,
+                report.bytes as f64 / 1_048_576.0
+            ),
+        );
     }
     if !args.yes {
         return Err(Error::InvalidInput("add --yes to confirm the erasure".into()));

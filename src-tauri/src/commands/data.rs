@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, SystemTime};
 
-use nexhina_core::types::{
+use nexhina_core::types::{EraseSelection, 
     BackupInfo, DataProgress, ExportReport, ExportSelection, ImportReport, LibrarySummary, PurgeReport, RestoreReport,
     RetentionPolicy, UsageReport,
 };
@@ -96,6 +96,18 @@ pub fn erase_item(state: State<'_, AppState>, id: i64) -> CommandResult<()> {
 #[tauri::command]
 pub fn erase_conversation(state: State<'_, AppState>, id: i64) -> CommandResult<()> {
     Ok(state.studio.erase_conversation(id)?)
+}
+
+/// What erasing a selection would remove, for its confirmation.
+#[tauri::command]
+pub fn erase_selection_preview(state: State<'_, AppState>, selection: EraseSelection) -> CommandResult<PurgeReport> {
+    Ok(state.studio.erase_selection_preview(&selection)?)
+}
+
+#[tauri::command]
+pub async fn erase_selection(state: State<'_, AppState>, selection: EraseSelection) -> CommandResult<PurgeReport> {
+    let studio = state.studio.clone();
+    blocking(move || studio.erase_selection(&selection)).await
 }
 
 /// What "erase everything" would remove, for its confirmation.

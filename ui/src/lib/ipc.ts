@@ -670,6 +670,16 @@ export function createBackup(): Promise<BackupInfo> {
   return call<BackupInfo>('create_backup');
 }
 
+/** What erasing a selection would remove (nothing is erased). */
+export function eraseSelectionPreview(selection: import('./bindings/EraseSelection').EraseSelection): Promise<import('./bindings/PurgeReport').PurgeReport> {
+  return call<import('./bindings/PurgeReport').PurgeReport>('erase_selection_preview', { selection });
+}
+
+/** Erases the selected kinds (older than `before`, when set), each item with its own files. */
+export function eraseSelection(selection: import('./bindings/EraseSelection').EraseSelection): Promise<import('./bindings/PurgeReport').PurgeReport> {
+  return call<import('./bindings/PurgeReport').PurgeReport>('erase_selection', { selection });
+}
+
 /** Restores a backup (database and the media it kept); says what files came back or are missing. */
 export function restoreBackup(id: string): Promise<import('./bindings/RestoreReport').RestoreReport> {
   return call<import('./bindings/RestoreReport').RestoreReport>('restore_backup', { id });

@@ -54,6 +54,16 @@ async fn export_import_usage_backup_and_erase_from_the_command_line() {
     let purge = run.run(&["purge"]);
     assert!(purge.status.success() && stdout(&purge).contains("removed 0 conversations"), "{}", stdout(&purge));
 
+    // A selection: images older than a day long past go nowhere; every image goes.
+    let none = run.run(&["erase", "--kind", "image", "--before", "2020-01-01", "--yes"]);
+    assert!(none.status.success() && stdout(&none).contains("0 conversations and 0 generations"), "{}", stdout(&none));
+    let ask = run.run(&["erase", "--kind", "image"]);
+    assert!(!ask.status.success() && stderr(&ask).contains("0 conversations and 1 generations"), "{}", stderr(&ask));
+    let images = run.run(&["erase", "--kind", "image", "--yes"]);
+    assert!(images.status.success() && stdout(&images).contains("1 generations were erased"), "{}", stderr(&images));
+    assert_eq!(json(&run.run(&["gallery", "list", "--json"])), serde_json::json!([]));
+    assert_eq!(json(&run.run(&["history", "list", "--json"])).as_array().unwrap().len(), 1, "the chat stays");
+
     let unsure = run.run(&["erase", "--all"]);
     assert!(!unsure.status.success());
     assert!(stderr(&unsure).contains("1 conversations") && stderr(&unsure).contains("--yes"), "{}", stderr(&unsure));

@@ -7,7 +7,7 @@ use std::path::Path;
 use super::{Library, DATABASE_FILE};
 use crate::error::Result;
 use crate::media::{file_name, thumbnail_name};
-use crate::types::{LibrarySummary, PurgeReport, RetentionPolicy};
+use crate::types::{EraseSelection, LibrarySummary, PurgeReport, RetentionPolicy};
 
 const RETENTION: &str = "retention";
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -233,5 +233,36 @@ impl Library {
         tx.commit()?;
         drop(conn);
         Ok(orphans.into_iter().map(|row| self.asset_view(row)).collect())
+    }
+
+    /// The conversations and generations a selection covers (work under way excluded).
+    pub fn selection_ids(&self, selection: &EraseSelection) -> Result<(Vec<i64>, Vec<i64>)> {
+        let wanted = |k: &str| selection.kinds.is_empty() || selection.kinds.iter().any(|s| s == k);
+        let before = selection.before.unwrap_or(i64::MAX);
+        let conn = self.conn();
+        let conversations = if wanted("chat") {
+            conn.prepare("SELECT id FROM conversations WHERE updated_at < ?1")?
+                .query_map([before], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<i64>>>()?
+        } else {
+            Vec::new()
+        };
+        let mut kinds = Vec::new();
+        for (name, stored) in [("image", &["image"][..]), ("video", &["video"]), ("speech", &["speech", "transcription", "translation"])] {
+            if wanted(name) {
+                kinds.extend(stored.iter().map(|k| format!("'{k}'")));
+            }
+        }
+        let generations = if kinds.is_empty() {
+            Vec::new()
+        } else {
+            conn.prepare(&format!(
+                "SELECT id FROM generations WHERE kind IN ({}) AND created_at < ?1 AND status NOT IN ('pending', 'running')",
+                kinds.join(", ")
+            ))?
+            .query_map([before], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<i64>>>()?
+        };
+        Ok((conversations, generations))
     }
 }

@@ -8,7 +8,7 @@ use super::conversations::{downloads_folder, free_path};
 use super::Studio;
 use crate::error::Result;
 use crate::library::now_ms;
-use crate::types::{
+use crate::types::{EraseSelection, 
     BackupInfo, DataProgress, ExportReport, ExportSelection, ImportReport, LibrarySummary, PurgeReport, RestoreReport,
     RetentionPolicy, UsageReport,
 };
@@ -84,6 +84,44 @@ impl Studio {
         let orphans = self.library.erase_conversation(id)?;
         self.library.remove_files(&orphans);
         Ok(())
+    }
+
+    /// What erasing a selection would remove (files not counted yet).
+    pub fn erase_selection_preview(&self, selection: &EraseSelection) -> Result<PurgeReport> {
+        let (conversations, generations) = self.library.selection_ids(selection)?;
+        Ok(PurgeReport { conversations: conversations.len() as u64, generations: generations.len() as u64, ..Default::default() })
+    }
+
+    /// Erases a selection (kinds, older than a date) item by item, each with the files
+    /// only it used, the way one item or one conversation is erased.
+    pub fn erase_selection(&self, selection: &EraseSelection) -> Result<PurgeReport> {
+        let (conversations, generations) = self.library.selection_ids(selection)?;
+        let mut report = PurgeReport::default();
+        // Originals and thumbnails, as a purge counts them.
+        let mut count = |assets: &[crate::types::AssetView]| {
+            for path in assets.iter().flat_map(|a| std::iter::once(&a.path).chain(a.thumbnail_path.as_ref())) {
+                if let Ok(meta) = std::fs::metadata(path) {
+                    report.files += 1;
+                    report.bytes += meta.len();
+                }
+            }
+        };
+        for id in conversations {
+            for m in self.library.messages(id, None, None, 1000)?.items {
+                self.running_cancel(m.id);
+            }
+            let orphans = self.library.erase_conversation(id)?;
+            count(&orphans);
+            self.library.remove_files(&orphans);
+            report.conversations += 1;
+        }
+        for id in generations {
+            let orphans = self.library.delete_generation(id)?;
+            count(&orphans);
+            self.library.remove_files(&orphans);
+            report.generations += 1;
+        }
+        Ok(report)
     }
 
     pub fn library_summary(&self) -> Result<LibrarySummary> {

@@ -35,6 +35,20 @@ ipc_type! {
 }
 
 ipc_type! {
+    /// Which part of the library to erase. Empty `kinds` means every kind.
+    #[derive(Default, Eq)]
+    pub struct EraseSelection {
+        /// `chat`, `image`, `video`, `speech` (speech clips and transcripts).
+        #[serde(default)]
+        pub kinds: Vec<String>,
+        /// Only items created (conversations: last active) before this Unix time in ms.
+        #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+        pub before: Option<i64>,
+    }
+}
+
+ipc_type! {
     /// Which part of the library an export holds. Empty `kinds` means every kind.
     #[derive(Default, Eq)]
     pub struct ExportSelection {

@@ -10,7 +10,7 @@ use nexhina_core::library::Library;
 use nexhina_core::media::Origin;
 use nexhina_core::secrets::KeyStore;
 use nexhina_core::types::{
-    ExportSelection, GenerationKind, KeyStorage, MessageStatus, ProfileInput, RestoreReport, RetentionPolicy, Role,
+    EraseSelection, ExportSelection, GenerationKind, KeyStorage, MessageStatus, ProfileInput, RestoreReport, RetentionPolicy, Role,
     TokenUsage,
 };
 use nexhina_core::{Studio, StudioOptions};
@@ -400,6 +400,43 @@ fn erasing_one_conversation_or_one_item_removes_their_own_files_only() {
     assert!(walk(&media).len() < files - 1, "the video and the photo only it used are gone");
     let photo = nexhina_core::media::sha256_hex(&png(1));
     assert!(walk(&media).iter().all(|p| !p.to_string_lossy().contains(&photo)));
+}
+
+#[test]
+fn erasing_a_selection_removes_those_kinds_before_the_date_with_their_files_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let studio = Studio::open(StudioOptions { data_dir: dir.path().into(), ..Default::default() }, KeyStore::new("nexhina-it", None)).unwrap();
+    let lib = studio.library();
+    populate(lib);
+    let media = lib.media_root();
+    let files = walk(&media).len();
+    let now = nexhina_core::library::now_ms();
+
+    // Nothing was made before yesterday: nothing goes.
+    let yesterday = EraseSelection { kinds: vec!["image".into()], before: Some(now - DAY) };
+    assert_eq!(studio.erase_selection_preview(&yesterday).unwrap(), Default::default());
+    assert_eq!(studio.erase_selection(&yesterday).unwrap().generations, 0);
+
+    // Images made before tomorrow: both go, with their files (at once, young as they are).
+    let images = EraseSelection { kinds: vec!["image".into()], before: Some(now + DAY) };
+    let preview = studio.erase_selection_preview(&images).unwrap();
+    assert_eq!((preview.conversations, preview.generations), (0, 2));
+    let report = studio.erase_selection(&images).unwrap();
+    assert_eq!((report.conversations, report.generations), (0, 2));
+    assert_eq!(report.files, 4, "two images and their thumbnails: {report:?}");
+    assert_eq!(walk(&media).len(), files - 4);
+    assert_eq!(count(lib, "conversations"), 1, "the chat was not selected");
+    assert!(lib.gallery(&Default::default(), None, 50).unwrap().items.iter().all(|i| i.kind != GenerationKind::Image));
+
+    // Chats and speech, any date: the conversation and the clip and transcript go; the
+    // photo the conversation shared with the video stays with the video.
+    let report = studio.erase_selection(&EraseSelection { kinds: vec!["chat".into(), "speech".into()], before: None }).unwrap();
+    assert_eq!((report.conversations, report.generations), (1, 2));
+    assert_eq!(count(lib, "messages"), 0);
+    let left: Vec<GenerationKind> = lib.gallery(&Default::default(), None, 50).unwrap().items.iter().map(|i| i.kind).collect();
+    assert_eq!(left, [GenerationKind::Video]);
+    let photo = nexhina_core::media::sha256_hex(&png(1));
+    assert!(walk(&media).iter().any(|p| p.to_string_lossy().contains(&photo)), "the video's first frame stays");
 }
 
 #[test]

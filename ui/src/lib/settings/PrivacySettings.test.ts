@@ -21,6 +21,8 @@ vi.mock('../ipc', async (original) => ({
   restoreBackup: vi.fn(),
   librarySummary: vi.fn(),
   eraseEverything: vi.fn(),
+  eraseSelectionPreview: vi.fn(),
+  eraseSelection: vi.fn(),
   localUsage: vi.fn(),
 }));
 
@@ -213,6 +215,27 @@ describe('PrivacySettings', () => {
     await user.click(screen.getByTestId('restore-confirm-button'));
     expect(ipc.restoreBackup).toHaveBeenCalledWith('library-schema1-1.sqlite3');
     await vi.waitFor(() => expect(reload).toHaveBeenCalled());
+  });
+
+  it('erases a selection only after naming what will go', async () => {
+    const user = userEvent.setup();
+    vi.mocked(ipc.eraseSelectionPreview).mockResolvedValue({ conversations: 0, generations: 3, files: 0, bytes: 0 });
+    vi.mocked(ipc.eraseSelection).mockResolvedValue({ conversations: 0, generations: 3, files: 6, bytes: 900 });
+    render(PrivacySettings, { reload });
+    const start = await screen.findByTestId('erase-some-start');
+    expect(start).toBeDisabled();
+    await user.click(screen.getByTestId('erase-kind-image'));
+    await fireEvent.input(screen.getByTestId('erase-before'), { target: { value: '2026-03-01' } });
+    await user.click(start);
+    const confirm = await screen.findByTestId('erase-some-confirm');
+    expect(confirm).toHaveTextContent('0 conversation(s) and 3 image(s)');
+    expect(ipc.eraseSelection).not.toHaveBeenCalled();
+    const selection = { kinds: ['image'], before: new Date('2026-03-01T00:00:00').getTime() };
+    expect(ipc.eraseSelectionPreview).toHaveBeenCalledWith(selection);
+    await user.click(screen.getByTestId('erase-some-confirm-button'));
+    expect(ipc.eraseSelection).toHaveBeenCalledWith(selection);
+    expect(await screen.findByTestId('erase-some-notice')).toHaveTextContent('6 file(s) removed');
+    expect(reload).not.toHaveBeenCalled();
   });
 
   it('says which files a restore could not bring back before starting over', async () => {
