@@ -9,4 +9,6 @@ scripts/build-ui.sh
 # The Tauri CLI comes from npm at build time, pinned to the tauri crate's version (it is not
 # a UI dependency: its lock entries differ per platform).
 npx --yes @tauri-apps/cli@2.12.5 build --bundles deb "$@"
-ls -l target/release/bundle/deb/*.deb
+profile=release
+for arg in "$@"; do [ "$arg" = --debug ] && profile=debug; done
+ls -l "${CARGO_TARGET_DIR:-target}/$profile/bundle/deb/"*.deb
