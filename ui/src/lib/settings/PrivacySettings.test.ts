@@ -139,7 +139,8 @@ describe('PrivacySettings', () => {
     await user.click(screen.getByTestId('export-cancel'));
     expect(pending.cancel).toHaveBeenCalled();
     pending.reject({ code: 'cancelled', message: 'The export was cancelled; no archive was left behind.', request_id: null });
-    expect(await screen.findByTestId('export-error')).toHaveTextContent('no archive was left behind');
+    expect(await screen.findByTestId('export-cancelled')).toHaveTextContent('no archive was left behind');
+    expect(screen.queryByTestId('export-error')).not.toBeInTheDocument();
     expect(screen.queryByTestId('export-progress')).not.toBeInTheDocument();
   });
 
