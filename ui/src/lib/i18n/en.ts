@@ -715,7 +715,7 @@ export const en = {
   'privacy.job.cancel': 'Cancel',
   'privacy.job.progress': '{percent}%',
   'privacy.backups.title': 'Backups',
-  'privacy.backups.help': 'A copy of the library is made every day (the last five are kept) and before every upgrade. Media files are not in backups; export for those.',
+  'privacy.backups.help': 'A copy of the library is made every day (the last five are kept) and before every upgrade. Daily and manual copies keep the media they refer to, so a restore brings back files erased since.',
   'privacy.backups.create': 'Back up now',
   'privacy.backups.created': 'Backup made.',
   'privacy.backups.empty': 'No backups yet.',

@@ -716,7 +716,7 @@ export const zhCN: Record<MessageKey, string> = {
   'privacy.job.cancel': '取消',
   'privacy.job.progress': '{percent}%',
   'privacy.backups.title': '备份',
-  'privacy.backups.help': '每天会备份一次资料库（保留最近五份），每次升级前也会备份。备份不含媒体文件；如需保留请导出。',
+  'privacy.backups.help': '每天会备份一次资料库（保留最近五份），每次升级前也会备份。每日和手动备份会保留其引用的媒体文件，恢复时可找回之后删除的文件。',
   'privacy.backups.create': '立即备份',
   'privacy.backups.created': '已完成备份。',
   'privacy.backups.empty': '还没有备份。',
