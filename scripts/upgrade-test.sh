@@ -11,13 +11,15 @@
 # OLD_REF defaults to the last commit of schema version 3 (the next one added the search
 # index, so the upgrade runs a real migration). Both packages are debug builds (the
 # release profile takes 15 minutes each; packaging and data handling are the same). Needs
-# root or sudo (dpkg), and no other copy of the app running. About 10 minutes.
+# root or sudo (dpkg), and no other copy of the app running. About 15 minutes (the old
+# version builds in a target folder of its own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 OLD_REF=${1:-3a5df96^}
 export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+case "$CARGO_TARGET_DIR" in /*) ;; *) CARGO_TARGET_DIR="$ROOT/$CARGO_TARGET_DIR" ;; esac
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
@@ -27,7 +29,8 @@ cleanup() {
     [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null || true
     git -C "$ROOT" worktree remove --force "$WORK/old" 2>/dev/null || true
 }
-trap cleanup EXIT
+# The old build's target folder is large; it goes with the rest.
+trap 'cleanup; rm -rf "$WORK/old-target"' EXIT
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 fail() { printf '\033[31mFAIL: %s\033[0m\n' "$*"; exit 1; }
 
@@ -36,10 +39,14 @@ git -C "$ROOT" worktree add --detach "$WORK/old" "$OLD_REF" >/dev/null
 sed -i 's/"version": "0.1.0"/"version": "0.0.9"/' "$WORK/old/src-tauri/tauri.conf.json"
 # `npm install`, not `npm ci`: early lock files listed the Tauri CLI's per-platform packages.
 (cd "$WORK/old/ui" && npm install --no-audit --no-fund --loglevel=error)
-(cd "$WORK/old" && scripts/build-ui.sh && npx --yes @tauri-apps/cli@2.12.5 build --debug --bundles deb)
-cp "$CARGO_TARGET_DIR"/debug/bundle/deb/*_0.0.9_amd64.deb "$WORK/old.deb"
-(cd "$WORK/old" && cargo build -q -p nexhina-cli)
-cp "$CARGO_TARGET_DIR/debug/nexhina" "$WORK/old-nexhina"
+# A target folder of its own: cargo hashes workspace crates by their path relative to the
+# workspace, so the old tree would overwrite this tree's builds in a shared one.
+OLD_TARGET="$WORK/old-target"
+(cd "$WORK/old" && scripts/build-ui.sh \
+    && CARGO_TARGET_DIR="$OLD_TARGET" npx --yes @tauri-apps/cli@2.12.5 build --debug --bundles deb \
+    && CARGO_TARGET_DIR="$OLD_TARGET" cargo build -q -p nexhina-cli)
+cp "$OLD_TARGET"/debug/bundle/deb/*_0.0.9_amd64.deb "$WORK/old.deb"
+cp "$OLD_TARGET/debug/nexhina" "$WORK/old-nexhina"
 
 step "this version: its package, its CLI and the simulator"
 scripts/build-deb.sh --debug

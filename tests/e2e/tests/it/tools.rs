@@ -56,6 +56,17 @@ async fn ask_for_an_image_confirm_it_and_find_it_in_the_chat_and_the_gallery() {
     }
     app.screenshot(screenshot_dir().join("tools-light.png")).await;
 
+    // The chat's tool settings: what is offered, what the model must do, the limit so far.
+    app.click("chat-settings").await;
+    app.wait_for("tool-settings").await;
+    app.wait_for_text("tools-used", "the generations used", |t| t.contains("1 so far")).await;
+    let choices = app
+        .execute("return Array.from(document.querySelectorAll('[data-testid=\"tools-choice\"] option'), (o) => o.value);", vec![])
+        .await;
+    assert!(choices.to_string().contains("search_library"), "the library search is offered: {choices}");
+    app.screenshot(screenshot_dir().join("tools-settings.png")).await;
+    app.click("chat-settings").await;
+
     app.click("nav-images").await;
     app.wait_for("view-images").await;
     app.wait_for("gallery-card").await;
