@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use nexhina_e2e::serde_json::{json, Value};
+use nexhina_e2e::serde_json::Value;
 use nexhina_e2e::App;
 
 fn axe_source() -> String {

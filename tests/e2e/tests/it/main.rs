@@ -56,13 +56,11 @@ pub async fn group_heading(app: &App, kind: &str) -> String {
 /// Polls a script until it returns something other than null/false; returns that.
 pub async fn wait_js(app: &App, what: &str, script: &str, args: Vec<Value>) -> Value {
     let deadline = Instant::now() + TIMEOUT;
-    let mut last = Value::Null;
     loop {
-        let value = app.execute(script, args.clone()).await;
-        if !matches!(value, Value::Null | Value::Bool(false)) {
-            return value;
+        let last = app.execute(script, args.clone()).await;
+        if !matches!(last, Value::Null | Value::Bool(false)) {
+            return last;
         }
-        last = value;
         if Instant::now() >= deadline {
             panic!(
                 "timed out after {TIMEOUT:?} waiting for {what} (last: {last})\n--- page ---\n{:.1500}",
