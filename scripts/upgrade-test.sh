@@ -29,8 +29,8 @@ cleanup() {
     [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null || true
     git -C "$ROOT" worktree remove --force "$WORK/old" 2>/dev/null || true
 }
-# The old build's target folder is large; it goes with the rest.
-trap 'cleanup; rm -rf "$WORK/old-target"' EXIT
+# The old build's target folder and the packages are large; the logs and the test home stay.
+trap 'cleanup; rm -rf "$WORK/old-target" "$WORK"/*.deb' EXIT
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 fail() { printf '\033[31mFAIL: %s\033[0m\n' "$*"; exit 1; }
 
