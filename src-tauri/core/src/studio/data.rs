@@ -78,12 +78,29 @@ impl Studio {
 
     /// Erases a conversation with its messages and the files only it used.
     pub fn erase_conversation(&self, id: i64) -> Result<()> {
+        self.erase_conversation_counted(id, &mut PurgeReport::default())
+    }
+
+    fn erase_conversation_counted(&self, id: i64, report: &mut PurgeReport) -> Result<()> {
         for m in self.library.messages(id, None, None, 1000)?.items {
             self.running_cancel(m.id);
         }
         let orphans = self.library.erase_conversation(id)?;
-        self.library.remove_files(&orphans);
+        self.remove_counted(&orphans, report);
+        report.conversations += 1;
         Ok(())
+    }
+
+    /// Removes files nothing refers to any more, counting originals and thumbnails as a
+    /// purge does.
+    fn remove_counted(&self, assets: &[crate::types::AssetView], report: &mut PurgeReport) {
+        for path in assets.iter().flat_map(|a| std::iter::once(&a.path).chain(a.thumbnail_path.as_ref())) {
+            if let Ok(meta) = std::fs::metadata(path) {
+                report.files += 1;
+                report.bytes += meta.len();
+            }
+        }
+        self.library.remove_files(assets);
     }
 
     /// What erasing a selection would remove (files not counted yet).
@@ -97,28 +114,12 @@ impl Studio {
     pub fn erase_selection(&self, selection: &EraseSelection) -> Result<PurgeReport> {
         let (conversations, generations) = self.library.selection_ids(selection)?;
         let mut report = PurgeReport::default();
-        // Originals and thumbnails, as a purge counts them.
-        let mut count = |assets: &[crate::types::AssetView]| {
-            for path in assets.iter().flat_map(|a| std::iter::once(&a.path).chain(a.thumbnail_path.as_ref())) {
-                if let Ok(meta) = std::fs::metadata(path) {
-                    report.files += 1;
-                    report.bytes += meta.len();
-                }
-            }
-        };
         for id in conversations {
-            for m in self.library.messages(id, None, None, 1000)?.items {
-                self.running_cancel(m.id);
-            }
-            let orphans = self.library.erase_conversation(id)?;
-            count(&orphans);
-            self.library.remove_files(&orphans);
-            report.conversations += 1;
+            self.erase_conversation_counted(id, &mut report)?;
         }
         for id in generations {
             let orphans = self.library.delete_generation(id)?;
-            count(&orphans);
-            self.library.remove_files(&orphans);
+            self.remove_counted(&orphans, &mut report);
             report.generations += 1;
         }
         Ok(report)
